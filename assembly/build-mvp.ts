@@ -1,0 +1,3 @@
+// Scalar MVP build for the WASM3 interpreter on microcontrollers: no SIMD, no imports,
+// module-owned bounded memory (asconfig.json target "mvp").
+export * from "./runtime";

@@ -1,0 +1,39 @@
+import { ConvArgs } from "../args";
+import { qs8_conv2d__ref } from "./ref";
+import { qs8_conv2d_2x4__mvp } from "./mvp";
+import { conv2dPackSimd, isPointwise, qs8_conv2d_1x1_1x8__simd, qs8_conv2d_4x8__simd, rowBufferBytes } from "./simd";
+import { CONV2D_REF, CONV2D_SIMD, CONV2D_SIMD_1X1, conv2dSelect } from "./variants";
+
+/** Once at load. SIMD build: packs i16 weight pairs and requant constants into a.packed (allocates). MVP: nothing. */
+export function conv2dPrepare(a: ConvArgs): void {
+  if (ASC_FEATURE_SIMD) conv2dPackSimd(a);
+}
+
+/**
+ * Scratch bytes for these shapes, the same in both builds (host/format/scratch.ts has the same
+ * formula): 0 for an unpadded 1x1, else kH widened input rows of
+ * roundUp16(((outW-1)*strideW + (kW-1)*dilW + 1) * inC * 2 + 4).
+ */
+export function conv2dScratchBytes(a: ConvArgs): i32 {
+  return isPointwise(a) ? 0 : a.kH * rowBufferBytes(a);
+}
+
+/** tier 0: qs8_conv2d__ref; tier 1: this build's fast kernel (see CONV2D_VARIANTS). */
+export function conv2dRun(a: ConvArgs, tier: i32): void {
+  const v = conv2dSelect(a, tier);
+  if (v == CONV2D_REF) {
+    qs8_conv2d__ref(a);
+    return;
+  }
+  if (ASC_FEATURE_SIMD) {
+    if (v == CONV2D_SIMD_1X1) {
+      qs8_conv2d_1x1_1x8__simd(a);
+      return;
+    }
+    if (v == CONV2D_SIMD) {
+      qs8_conv2d_4x8__simd(a);
+      return;
+    }
+  }
+  qs8_conv2d_2x4__mvp(a);
+}

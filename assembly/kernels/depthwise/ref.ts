@@ -1,0 +1,38 @@
+import { ConvArgs } from "../args";
+import { requantize, storeOutput } from "../common/fused-add";
+
+/**
+ * qs8_dwconv__ref: DEPTHWISE_CONV_2D int8, the specification (TFLM
+ * reference_integer_ops::DepthwiseConvPerChannel).
+ * out[oy][ox][oc] = requant(sum_{kh,kw} (in[iy][ix][ic] + inputOffset) * w[kh][kw][oc] + bias[oc]),
+ * oc = ic * depthMultiplier + m, iy = oy*strideH - padTop + kh*dilH (same for x); taps outside
+ * the image are skipped. Layouts: input NHWC (one batch item), filter 1HWO, output NHWC.
+ * With residual != 0 each requantized value q becomes ADD(q, residual[i]).
+ */
+export function qs8_dwconv__ref(a: ConvArgs): void {
+  for (let oy = 0; oy < a.outH; oy++) {
+    for (let ox = 0; ox < a.outW; ox++) {
+      for (let ic = 0; ic < a.inC; ic++) {
+        for (let m = 0; m < a.depthMultiplier; m++) {
+          const oc = ic * a.depthMultiplier + m;
+          let acc = 0;
+          for (let kh = 0; kh < a.kH; kh++) {
+            const iy = oy * a.strideH - a.padTop + kh * a.dilH;
+            if (iy < 0 || iy >= a.inH) continue;
+            for (let kw = 0; kw < a.kW; kw++) {
+              const ix = ox * a.strideW - a.padLeft + kw * a.dilW;
+              if (ix < 0 || ix >= a.inW) continue;
+              const x = <i32>load<i8>(a.input + <usize>((iy * a.inW + ix) * a.inC + ic));
+              const w = <i32>load<i8>(a.filter + <usize>((kh * a.kW + kw) * a.outC + oc));
+              acc += (x + a.inputOffset) * w;
+            }
+          }
+          if (a.bias != 0) acc += load<i32>(a.bias + (<usize>oc << 2));
+          const q = requantize(acc, load<i32>(a.mult + <usize>(oc * a.multStride)),
+            load<i32>(a.shift + <usize>(oc * a.multStride)), a.outputOffset, a.actMin, a.actMax);
+          storeOutput(a.output, <usize>((oy * a.outW + ox) * a.outC + oc), q, a.residual, a.add);
+        }
+      }
+    }
+  }
+}

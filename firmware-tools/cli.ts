@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// edgerun: the operator CLI. Commands only parse arguments and print; the work is in lib/.
+// Errors are caught once here: EdgerunError -> "error: CODE: message", exit 1; usage errors exit 2.
+
+import { Command, CommanderError } from "commander";
+import { EdgerunError } from "../host/format/errors.js";
+import { registerConvert } from "./commands/convert.js";
+import { registerInspect } from "./commands/inspect.js";
+import { registerRun } from "./commands/run.js";
+import { registerBench } from "./commands/bench.js";
+import { registerDemo } from "./commands/demo.js";
+
+export function buildProgram(): Command {
+  const program = new Command("edgerun")
+    .description("Compress, run, ship and operate int8 neural networks on small devices.")
+    .version("0.1.0")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+  registerConvert(program);
+  registerInspect(program);
+  registerRun(program);
+  registerBench(program);
+  registerDemo(program);
+  program.commands.forEach((c) => c.exitOverride());
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help" ? 0 : 2;
+    }
+    if (e instanceof EdgerunError) {
+      process.stderr.write(`error: ${e.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`error: ${(e as Error).stack ?? String(e)}\n`);
+    return 1;
+  }
+}
+
+const invokedDirectly = process.argv[1] && /cli\.(js|ts)$/.test(process.argv[1]) || process.argv[1]?.endsWith("/edgerun");
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}
