@@ -26,7 +26,7 @@ export function readErm(file: Uint8Array, opts: ReadOptions = {}): ErmModel {
     return s;
   };
   const wgts = need("WGTS");
-  const tensors = readTensors(file, dv, need("TENS"), wgts);
+  const tensors = readTensors(file, dv, need("TENS"), wgts, sections.get(SECTION.QSCL) ?? { offset: 0, length: 0 });
   const plan = readPlan(dv, need("PLAN"), tensors.length);
   checkArenaTensors(tensors, plan.arenaBytes);
   const ops = readOps(dv, need("OPS"), need("IOIX"), need("PARM"), tensors);
@@ -91,7 +91,7 @@ function countedRecords(dv: DataView, span: Span, recordBytes: number, max: numb
   return n;
 }
 
-function readTensors(file: Uint8Array, dv: DataView, span: Span, wgts: Span): ErmTensor[] {
+function readTensors(file: Uint8Array, dv: DataView, span: Span, wgts: Span, qscl: Span): ErmTensor[] {
   const n = countedRecords(dv, span, TENSOR_RECORD_BYTES, LIMITS.maxTensors, "TENS");
   const tensors: ErmTensor[] = [];
   for (let i = 0; i < n; i++) {
@@ -132,11 +132,11 @@ function readTensors(file: Uint8Array, dv: DataView, span: Span, wgts: Span): Er
     const nScales = dv.getUint32(r + 36, true);
     if (nScales > 0) {
       const so = dv.getUint32(r + 40, true);
-      if (nScales > 65536 || so % 4 !== 0 || so + nScales * 4 > wgts.length) {
-        throw new EdgerunError("ERM_BAD_OFFSET", "channel scales outside the weights section", { ...ctx, actual: { so, nScales } });
+      if (nScales > 65536 || so % 4 !== 0 || so + nScales * 4 > qscl.length) {
+        throw new EdgerunError("ERM_BAD_OFFSET", "channel scales outside the QSCL section", { ...ctx, actual: { so, nScales } });
       }
       t.channelScales = new Float32Array(nScales);
-      for (let c = 0; c < nScales; c++) t.channelScales[c] = dv.getFloat32(wgts.offset + so + c * 4, true);
+      for (let c = 0; c < nScales; c++) t.channelScales[c] = dv.getFloat32(qscl.offset + so + c * 4, true);
       t.quantAxis = dv.getInt32(r + 44, true);
     }
     tensors.push(t);

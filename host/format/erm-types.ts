@@ -35,6 +35,7 @@ export const SECTION = {
   PLAN: fourcc("PLAN"),
   META: fourcc("META"),
   GOLD: fourcc("GOLD"),
+  QSCL: fourcc("QSCL"),
 } as const;
 export type SectionName = keyof typeof SECTION;
 

@@ -11,11 +11,13 @@ import { EdgerunError } from "./errors.js";
 interface Section { id: number; bytes: Uint8Array }
 
 export function writeErm(model: ErmModel): Uint8Array {
-  const { weights, offsets: constOffsets, scaleOffsets } = packWeights(model);
+  const { weights, offsets: constOffsets } = packWeights(model);
+  const { scales, scaleOffsets } = packScales(model);
   const sections: Section[] = [
     { id: SECTION.TENS, bytes: encodeTensors(model, constOffsets, scaleOffsets) },
     ...encodeOps(model),
     { id: SECTION.WGTS, bytes: weights },
+    { id: SECTION.QSCL, bytes: scales },
     { id: SECTION.PLAN, bytes: encodePlan(model) },
     { id: SECTION.META, bytes: new TextEncoder().encode(JSON.stringify(model.meta)) },
     { id: SECTION.GOLD, bytes: encodeGolden(model) },
@@ -45,10 +47,9 @@ export function writeErm(model: ErmModel): Uint8Array {
   return file;
 }
 
-/** Constants (and per-channel scale tables) go into one 16-aligned blob. */
+/** Constants go into one blob, each 16-aligned. */
 function packWeights(model: ErmModel) {
   const offsets = new Map<number, number>();
-  const scaleOffsets = new Map<number, number>();
   let size = 0;
   model.tensors.forEach((t, i) => {
     if (t.kind === TensorKind.CONSTANT) {
@@ -60,19 +61,26 @@ function packWeights(model: ErmModel) {
       offsets.set(i, size);
       size = alignUp(size + t.data.length);
     }
-    if (t.channelScales && t.channelScales.length > 0) {
-      scaleOffsets.set(i, size);
-      size = alignUp(size + t.channelScales.length * 4);
-    }
   });
   const weights = new Uint8Array(size);
   model.tensors.forEach((t, i) => {
     const o = offsets.get(i);
     if (o !== undefined) weights.set(t.data!, o);
-    const so = scaleOffsets.get(i);
-    if (so !== undefined) weights.set(new Uint8Array(Float32Array.from(t.channelScales!).buffer), so);
   });
-  return { weights, offsets, scaleOffsets };
+  return { weights, offsets };
+}
+
+/** Per-channel weight scales (f32) live in QSCL: the runtime never needs them. */
+function packScales(model: ErmModel) {
+  const scaleOffsets = new Map<number, number>();
+  const all: number[] = [];
+  model.tensors.forEach((t, i) => {
+    if (t.channelScales && t.channelScales.length > 0) {
+      scaleOffsets.set(i, all.length * 4);
+      all.push(...t.channelScales);
+    }
+  });
+  return { scales: new Uint8Array(Float32Array.from(all).buffer), scaleOffsets };
 }
 
 function encodeTensors(model: ErmModel, constOffsets: Map<number, number>, scaleOffsets: Map<number, number>): Uint8Array {

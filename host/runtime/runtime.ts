@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { EdgerunError } from "../format/errors.js";
 import { STATUS, statusName } from "../format/status.js";
 import { packageRoot } from "./paths.js";
+import { deviceImage } from "../format/erm-device.js";
 
 export type BuildName = "simd" | "mvp";
 
@@ -89,8 +90,10 @@ export class Interpreter {
     this.ex = ex;
   }
 
-  static load(model: Uint8Array, opts: LoadOptions = {}): Interpreter {
+  /** Loads the model's device image (metadata and golden vectors stay outside the runtime's memory). */
+  static load(file: Uint8Array, opts: LoadOptions = {}): Interpreter {
     const build = chooseBuild(opts.build);
+    const model = deviceImage(file);
     const instance = new WebAssembly.Instance(runtimeModule(build), {});
     const ex = instance.exports as unknown as Exports;
     const it = new Interpreter(build, ex);

@@ -47,6 +47,7 @@ const BLOCK_HEADER_BYTES: i32 = 2 * RQ_GROUP_BYTES; // requant constants of 8 ch
 export function conv2dPackSimd(a: ConvArgs): void {
   if (isPointwise(a)) {
     a.packed = rtAlloc(<usize>gemmPackedBytes(a.inC, a.outC));
+    if (a.packed == 0) return; // out of memory: run falls back to the MVP kernel
     gemmPack(a.packed, a.filter, a.inC, a.outC, a.bias, a.mult, a.shift, a.multStride);
     return;
   }
@@ -54,6 +55,7 @@ export function conv2dPackSimd(a: ConvArgs): void {
   const runLen = a.dilW == 1 ? a.kW * a.inC : a.inC;
   const bb = blockBytes(a);
   a.packed = rtAlloc(<usize>(((a.outC + 7) >> 3) * bb));
+  if (a.packed == 0) return; // out of memory: run falls back to the MVP kernel
   let dst = a.packed;
   for (let o0 = 0; o0 < a.outC; o0 += 8) {
     const n = min(8, a.outC - o0);

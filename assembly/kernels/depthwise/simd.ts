@@ -33,6 +33,7 @@ export function depthwisePackSimd(a: ConvArgs): void {
   const C = a.outC, T = a.kH * a.kW, T2 = tapSlots(a);
   const chunks = (C + 7) >> 3;
   a.packed = rtAlloc(<usize>(T2 * TAP_BYTES + chunks * chunkBytes(a)));
+  if (a.packed == 0) return; // out of memory: run falls back to the MVP kernel
   for (let t = 0; t < T2; t++) {
     const e = a.packed + <usize>(t * TAP_BYTES);
     const kh = t < T ? t / a.kW : -1, kw = t < T ? t % a.kW : -1;

@@ -98,6 +98,7 @@ export function qs8_gemm_1x8__simd(x: usize, K: i32, packed: usize, N: i32, outp
 /** Packs the FC weights (SIMD build, at load). */
 export function fcPackSimd(a: FcArgs): void {
   a.packed = rtAlloc(<usize>gemmPackedBytes(a.depth, a.outC));
+  if (a.packed == 0) return; // out of memory: run falls back to the MVP kernel
   gemmPack(a.packed, a.filter, a.depth, a.outC, a.bias, a.mult, a.shift, a.multStride);
 }
 

@@ -11,6 +11,11 @@ export class FbTable {
   private field(id: number): number {
     return this.bb.__offset(this.pos, 4 + 2 * id);
   }
+  /** Absolute byte position of a scalar field, or 0 when the field is absent (tests patch files with it). */
+  fieldPos(id: number): number {
+    const o = this.field(id);
+    return o ? this.pos + o : 0;
+  }
   has(id: number): boolean {
     return this.field(id) !== 0;
   }

@@ -2,6 +2,7 @@
 // FULLY_CONNECTED): lets JavaScript build argument structs in linear memory and call each
 // family's prepare / scratch / run, in whichever build (SIMD or MVP) this root is compiled to.
 
+import { rtAlloc, resetHeap as rtReset } from "../../../assembly/graph/alloc";
 import { AddParams, ConvArgs, FcArgs } from "../../../assembly/kernels/args";
 import { conv2dPrepare, conv2dRun, conv2dScratchBytes } from "../../../assembly/kernels/conv2d/index";
 import { depthwisePrepare, depthwiseRun, depthwiseScratchBytes } from "../../../assembly/kernels/depthwise/index";
@@ -14,23 +15,26 @@ export function isSimdBuild(): i32 {
   return ASC_FEATURE_SIMD ? 1 : 0;
 }
 
+// Everything goes through the runtime's allocator (the one prepare packs weights with). Argument
+// structs are zeroed blocks, not `new` objects (the stub heap would overlap the region); the
+// JavaScript side sets every field.
 export function alloc(bytes: i32): usize {
-  return heap.alloc(<usize>bytes);
+  return rtAlloc(<usize>bytes);
 }
 
-/** Frees everything allocated so far (stub runtime); read the variant lists before the first call. */
+/** Frees everything allocated through alloc / prepare. */
 export function resetHeap(): void {
-  heap.reset();
+  rtReset();
 }
 
 export function newConvArgs(): usize {
-  return changetype<usize>(new ConvArgs());
+  return rtAlloc(offsetof<ConvArgs>());
 }
 export function newFcArgs(): usize {
-  return changetype<usize>(new FcArgs());
+  return rtAlloc(offsetof<FcArgs>());
 }
 export function newAddParams(): usize {
-  return changetype<usize>(new AddParams());
+  return rtAlloc(offsetof<AddParams>());
 }
 
 /** Byte offset of field i of ConvArgs in the order of CONVARGS_FIELDS in conv-harness.mjs, -1 past the end. */
