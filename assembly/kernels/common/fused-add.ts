@@ -90,17 +90,50 @@ export function packRequantGroup(dst: usize, bias: usize, mult: usize, shift: us
   return i32x4.min_s(i32x4.max_s(q, lo), hi);
 }
 
+/** multiplyByQuantizedMultiplier on 4 lanes with one multiplier (>= 0) and shift for all lanes. */
+// @ts-ignore: decorator
+@inline function mulByQuantizedMultiplierI32x4(x: v128, mult: i32, shift: i32): v128 {
+  const e = shift > 0 ? 0 : -shift;
+  const xs = i32x4.shl(x, shift > 0 ? shift : 0);
+  const m = i32x4.splat(mult);
+  const nudge = i64x2.splat(<i64>1 << 30);
+  const plo = i64x2.shr_u(i64x2.add(i64x2.extmul_low_i32x4_s(xs, m), nudge), 31);
+  const phi = i64x2.shr_u(i64x2.add(i64x2.extmul_high_i32x4_s(xs, m), nudge), 31);
+  const r = v128.shuffle<i32>(plo, phi, 0, 2, 4, 6);
+  const mask = <i32>((<i64>1 << e) - 1);
+  const rem = v128.and(r, i32x4.splat(mask));
+  const thr = i32x4.sub(i32x4.splat(mask >> 1), i32x4.shr_s(r, 31));
+  return i32x4.sub(i32x4.shr_s(r, e), i32x4.gt_s(rem, thr));
+}
+
+/** addInt8 on 4 lanes (q = conv values, r = residual values, both as i32 lanes). */
+// @ts-ignore: decorator
+@inline function addInt8I32x4(q: v128, r: v128, p: AddParams): v128 {
+  const s1 = mulByQuantizedMultiplierI32x4(i32x4.shl(i32x4.add(q, i32x4.splat(p.in1Offset)), p.leftShift), p.in1Mult, p.in1Shift);
+  const s2 = mulByQuantizedMultiplierI32x4(i32x4.shl(i32x4.add(r, i32x4.splat(p.in2Offset)), p.leftShift), p.in2Mult, p.in2Shift);
+  const raw = i32x4.add(mulByQuantizedMultiplierI32x4(i32x4.add(s1, s2), p.outMult, p.outShift), i32x4.splat(p.outOffset));
+  return i32x4.min_s(i32x4.max_s(raw, i32x4.splat(p.actMin)), i32x4.splat(p.actMax));
+}
+
 // Lane spill area for stores that cannot take a whole vector (channel tails, fused ADD).
 const laneTmp: usize = memory.data(32, 16);
 
 /**
  * Stores 8 requantized lanes q0|q1 for channels ch0.. of one pixel (`index` = byte offset of
- * channel ch0 in output): lanes first..n-1 only, through the fused ADD when residual != 0.
+ * channel ch0 in output): lanes first..n-1 only, through the fused ADD when residual != 0
+ * (vectorized when all 8 lanes are stored, lane by lane otherwise).
  */
 // @ts-ignore: decorator
 @inline export function storeLanes8(output: usize, index: usize, q0: v128, q1: v128, first: i32, n: i32,
     residual: usize, add: AddParams | null): void {
-  if (residual == 0 && first == 0 && n == 8) {
+  if (first == 0 && n == 8) {
+    if (residual != 0) {
+      // The 8 residual bytes are read before the 8 output bytes are written (they may alias).
+      const r = i16x8.extend_low_i8x16_s(v128.load64_zero(residual + index));
+      const p = changetype<AddParams>(add);
+      q0 = addInt8I32x4(q0, i32x4.extend_low_i16x8_s(r), p);
+      q1 = addInt8I32x4(q1, i32x4.extend_high_i16x8_s(r), p);
+    }
     const b = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), q0);
     v128.store64_lane(output + index, b, 0);
     return;
