@@ -4,13 +4,16 @@
 // build selects. Peer: FACTS.md's ceiling for i32x4.dot_i16x8_s on this core (~59-67 GMAC/s)
 // and the ~55 GMAC/s a quick register-tiled AssemblyScript 3x3 conv reached.
 //
-//   node bench/kernels-conv.mjs [--quick] [--ref]
+//   node bench/kernels-conv.mjs [--quick] [--ref] [--simd-only] [--only <layer name part>]
 
 import { FAMILY, buildHarness, loadHarness, setupCase } from "../test/kernels/harness/conv-harness.mjs";
 import { convCase, fcCase, rng } from "../test/kernels/harness/conv-cases.mjs";
 
 const quick = process.argv.includes("--quick");
 const withRef = process.argv.includes("--ref");
+const onlyAt = process.argv.indexOf("--only");
+const only = onlyAt > 0 ? process.argv[onlyAt + 1] : "";
+const mvpToo = !process.argv.includes("--simd-only");
 const SAMPLES = quick ? 9 : 31;
 const SAMPLE_MS = quick ? 2 : 5;
 
@@ -67,12 +70,12 @@ function time(h, family, args, tier) {
 
 const familyKey = { [FAMILY.conv2d]: "conv2d", [FAMILY.depthwise]: "depthwise", [FAMILY.fc]: "fc" };
 const results = {};
-for (const simd of [true, false]) {
+for (const simd of mvpToo ? [true, false] : [true]) {
   const build = simd ? "simd" : "mvp";
   const h = await loadHarness(await buildHarness(simd));
   console.log(`\n${build} build (${h.bytes.length} bytes), median of ${SAMPLES} samples, single thread`);
   console.log("layer".padEnd(32) + "variant".padEnd(28) + "MMAC".padStart(8) + "us/call".padStart(11) + "GMAC/s".padStart(9));
-  for (const layer of layers) {
+  for (const layer of layers.filter((l) => l.name.includes(only))) {
     const r = rng(7);
     const c = layer.family === FAMILY.fc ? fcCase(r, layer.spec) : convCase(r, layer.spec, layer.family === FAMILY.depthwise);
     const k = setupCase(h, layer.family, c);
@@ -87,7 +90,7 @@ for (const simd of [true, false]) {
   }
 }
 console.log("\nMVP / SIMD time ratio (fast tiers):");
-for (const layer of layers) {
+for (const layer of layers.filter((l) => mvpToo && l.name.includes(only))) {
   const ratio = results[`mvp/${layer.name}/1`] / results[`simd/${layer.name}/1`];
   console.log("  " + layer.name.padEnd(32) + ratio.toFixed(1) + "x");
 }
