@@ -48,7 +48,7 @@ export function conv2dPackSimd(a: ConvArgs): void {
   if (isPointwise(a)) {
     a.packed = rtAlloc(<usize>gemmPackedBytes(a.inC, a.outC));
     if (a.packed == 0) return; // out of memory: run falls back to the MVP kernel
-    gemmPack(a.packed, a.filter, a.inC, a.outC, a.bias, a.mult, a.shift, a.multStride);
+    gemmPack(a.packed, a.filter, a.inC, a.outC, a.bias, a.mult, a.shift, a.multStride, a.inputOffset);
     return;
   }
   const taps = rowTaps(a), pairs = runPairs(a);
@@ -212,7 +212,7 @@ export function qs8_conv2d_1x1_1x8__simd(a: ConvArgs): void {
     for (let ox = 0; ox < a.outW; ox++) {
       const x = a.input + <usize>(((oy * a.strideH) * a.inW + ox * a.strideW) * a.inC);
       qs8_gemm_1x8__simd(x, a.inC, a.packed, a.outC, a.output, <usize>((oy * a.outW + ox) * a.outC),
-        a.inputOffset, a.outputOffset, a.actMin, a.actMax, a.residual, a.add);
+        a.outputOffset, a.actMin, a.actMax, a.residual, a.add);
     }
   }
 }

@@ -9,11 +9,17 @@ import { RQ_GROUP_BYTES, packRequantGroup, requantizeI32x4, storeLanes8 } from "
 // stores only its new lanes, so no byte past a pixel's channels is written and residual bytes
 // are read exactly once. No scratch.
 //
+// Pixels whose window lies inside the image take a loop without tap checks that multiplies the
+// raw inputs and starts from bias + inputOffset * sum(w) (same value, two fewer ops per pair).
+//
 // Packed layout: tap table [T2 entries x 16 B: input byte offset from the window origin, kh,
 // kw], T2 = kH*kW rounded up to even (the extra tap has zero weights); then per chunk
-// [2 requant groups, 192 B][T2/2 pairs x 2 vectors (channels 0-3, 4-7) of (w_t0, w_t1) i16].
+// [2 requant groups, 192 B][bias + inputOffset * sum_t w, 2 x i32x4][T2/2 pairs x 2 vectors
+// (channels 0-3, 4-7) of (w_t0, w_t1) i16].
 
 const TAP_BYTES: i32 = 16;
+const INSIDE_BIAS: i32 = 2 * RQ_GROUP_BYTES; // offset of the interior start values in a chunk
+const CHUNK_HEADER_BYTES: i32 = INSIDE_BIAS + 32;
 
 // @ts-ignore: decorator
 @inline function tapSlots(a: ConvArgs): i32 {
@@ -21,7 +27,7 @@ const TAP_BYTES: i32 = 16;
 }
 // @ts-ignore: decorator
 @inline function chunkBytes(a: ConvArgs): i32 {
-  return 2 * RQ_GROUP_BYTES + (tapSlots(a) >> 1) * 32;
+  return CHUNK_HEADER_BYTES + (tapSlots(a) >> 1) * 32;
 }
 // @ts-ignore: decorator
 @inline function chunkStart(C: i32, c: i32, chunks: i32): i32 {
@@ -48,7 +54,8 @@ export function depthwisePackSimd(a: ConvArgs): void {
     // start.. (lanes before 8c compute garbage that is never stored).
     packRequantGroup(dst, a.bias, a.mult, a.shift, a.multStride, start, 4);
     packRequantGroup(dst + RQ_GROUP_BYTES, a.bias, a.mult, a.shift, a.multStride, start + 4, 4);
-    let pw = dst + <usize>(2 * RQ_GROUP_BYTES);
+    let pw = dst + <usize>CHUNK_HEADER_BYTES;
+    for (let l = 0; l < 8; l++) store<i32>(dst + <usize>(INSIDE_BIAS + (l << 2)), load<i32>(dst + <usize>((l >> 2) * RQ_GROUP_BYTES + ((l & 3) << 2))));
     for (let t = 0; t < T2; t += 2) {
       for (let l = 0; l < 8; l++) {
         const ch = start + l;
@@ -56,6 +63,8 @@ export function depthwisePackSimd(a: ConvArgs): void {
           let w = 0;
           if (t + h < T && ch >= c << 3 && ch < C) w = <i32>load<i8>(a.filter + <usize>((t + h) * C + ch));
           store<i16>(pw + <usize>((l << 2) + (h << 1)), w);
+          const sum = dst + <usize>(INSIDE_BIAS + (l << 2));
+          store<i32>(sum, load<i32>(sum) + a.inputOffset * w);
         }
       }
       pw += 32;
@@ -70,12 +79,7 @@ export function depthwisePackSimd(a: ConvArgs): void {
  * depthwisePackSimd, input address >= 8 (fewer than 8 channels read bytes before a pixel).
  */
 export function qs8_dwconv_1x8__simd(a: ConvArgs): void {
-  const C = a.outC, T2 = tapSlots(a);
-  const chunks = (C + 7) >> 3;
-  const cb = <usize>chunkBytes(a);
-  const offv = i16x8.splat(<i16>a.inputOffset), zero = i32x4.splat(0);
-  const outv = i32x4.splat(a.outputOffset), lo = i32x4.splat(a.actMin), hi = i32x4.splat(a.actMax);
-  const table = a.packed, firstChunk = a.packed + <usize>(T2 * TAP_BYTES);
+  const C = a.outC;
   for (let oy = 0; oy < a.outH; oy++) {
     const iy0 = oy * a.strideH - a.padTop;
     let kh0 = 0;
@@ -88,34 +92,69 @@ export function qs8_dwconv_1x8__simd(a: ConvArgs): void {
       while (kw0 < a.kW && ix0 + kw0 * a.dilW < 0) kw0++;
       let kw1 = a.kW;
       while (kw1 > kw0 && ix0 + (kw1 - 1) * a.dilW >= a.inW) kw1--;
-      const inside = kh0 == 0 && kh1 == a.kH && kw0 == 0 && kw1 == a.kW;
       const origin = a.input + <usize>((iy0 * a.inW + ix0) * C);
       const outIndex = <usize>((oy * a.outW + ox) * C);
-      let pc = firstChunk;
-      for (let c = 0; c < chunks; c++) {
-        const start = chunkStart(C, c, chunks);
-        const base = origin + <usize>start;
-        let acc0 = v128.load(pc), acc1 = v128.load(pc, RQ_GROUP_BYTES);
-        let pw = pc + <usize>(2 * RQ_GROUP_BYTES);
-        let e = table;
-        for (let t = 0; t < T2; t += 2) {
-          let x0 = zero, x1 = zero;
-          if (inside || (load<i32>(e, 4) >= kh0 && load<i32>(e, 4) < kh1 && load<i32>(e, 8) >= kw0 && load<i32>(e, 8) < kw1)) {
-            x0 = i16x8.add(v128.load8x8_s(base + <usize>load<i32>(e)), offv);
-          }
-          if (inside || (load<i32>(e, 20) >= kh0 && load<i32>(e, 20) < kh1 && load<i32>(e, 24) >= kw0 && load<i32>(e, 24) < kw1)) {
-            x1 = i16x8.add(v128.load8x8_s(base + <usize>load<i32>(e, 16)), offv);
-          }
-          acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(v128.shuffle<i16>(x0, x1, 0, 8, 1, 9, 2, 10, 3, 11), v128.load(pw)));
-          acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(v128.shuffle<i16>(x0, x1, 4, 12, 5, 13, 6, 14, 7, 15), v128.load(pw, 16)));
-          pw += 32;
-          e += <usize>(2 * TAP_BYTES);
-        }
-        const q0 = requantizeI32x4(acc0, pc, outv, lo, hi);
-        const q1 = requantizeI32x4(acc1, pc + <usize>RQ_GROUP_BYTES, outv, lo, hi);
-        storeLanes8(a.output, outIndex + <usize>start, q0, q1, (c << 3) - start, min(8, C - start), a.residual, a.add);
-        pc += cb;
-      }
+      if (kh0 == 0 && kh1 == a.kH && kw0 == 0 && kw1 == a.kW) dwPixelInside(a, origin, outIndex);
+      else dwPixelBorder(a, origin, outIndex, kh0, kh1, kw0, kw1);
     }
+  }
+}
+
+/** One pixel whose window lies inside the image: no tap checks, raw inputs, folded offset. */
+function dwPixelInside(a: ConvArgs, origin: usize, outIndex: usize): void {
+  const C = a.outC, T2 = tapSlots(a);
+  const chunks = (C + 7) >> 3;
+  const outv = i32x4.splat(a.outputOffset), lo = i32x4.splat(a.actMin), hi = i32x4.splat(a.actMax);
+  const table = a.packed;
+  let pc = a.packed + <usize>(T2 * TAP_BYTES);
+  for (let c = 0; c < chunks; c++) {
+    const start = chunkStart(C, c, chunks);
+    const base = origin + <usize>start;
+    let acc0 = v128.load(pc, INSIDE_BIAS), acc1 = v128.load(pc, INSIDE_BIAS + 16);
+    let pw = pc + <usize>CHUNK_HEADER_BYTES;
+    for (let e = table, end = table + <usize>(T2 * TAP_BYTES); e < end; e += <usize>(2 * TAP_BYTES)) {
+      const x0 = v128.load8x8_s(base + <usize>load<i32>(e));
+      const x1 = v128.load8x8_s(base + <usize>load<i32>(e, TAP_BYTES));
+      acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(v128.shuffle<i16>(x0, x1, 0, 8, 1, 9, 2, 10, 3, 11), v128.load(pw)));
+      acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(v128.shuffle<i16>(x0, x1, 4, 12, 5, 13, 6, 14, 7, 15), v128.load(pw, 16)));
+      pw += 32;
+    }
+    const q0 = requantizeI32x4(acc0, pc, outv, lo, hi);
+    const q1 = requantizeI32x4(acc1, pc + <usize>RQ_GROUP_BYTES, outv, lo, hi);
+    storeLanes8(a.output, outIndex + <usize>start, q0, q1, (c << 3) - start, min(8, C - start), a.residual, a.add);
+    pc += <usize>chunkBytes(a);
+  }
+}
+
+/** One pixel on the border: taps outside [kh0, kh1) x [kw0, kw1) contribute zero vectors. */
+function dwPixelBorder(a: ConvArgs, origin: usize, outIndex: usize, kh0: i32, kh1: i32, kw0: i32, kw1: i32): void {
+  const C = a.outC, T2 = tapSlots(a);
+  const chunks = (C + 7) >> 3;
+  const offv = i16x8.splat(<i16>a.inputOffset), zero = i32x4.splat(0);
+  const outv = i32x4.splat(a.outputOffset), lo = i32x4.splat(a.actMin), hi = i32x4.splat(a.actMax);
+  const table = a.packed;
+  let pc = a.packed + <usize>(T2 * TAP_BYTES);
+  for (let c = 0; c < chunks; c++) {
+    const start = chunkStart(C, c, chunks);
+    const base = origin + <usize>start;
+    let acc0 = v128.load(pc), acc1 = v128.load(pc, RQ_GROUP_BYTES);
+    let pw = pc + <usize>CHUNK_HEADER_BYTES;
+    let e = table;
+    for (let t = 0; t < T2; t += 2) {
+      let x0 = zero, x1 = zero;
+      let kh = load<i32>(e, 4), kw = load<i32>(e, 8);
+      if (kh >= kh0 && kh < kh1 && kw >= kw0 && kw < kw1) x0 = i16x8.add(v128.load8x8_s(base + <usize>load<i32>(e)), offv);
+      kh = load<i32>(e, TAP_BYTES + 4);
+      kw = load<i32>(e, TAP_BYTES + 8);
+      if (kh >= kh0 && kh < kh1 && kw >= kw0 && kw < kw1) x1 = i16x8.add(v128.load8x8_s(base + <usize>load<i32>(e, TAP_BYTES)), offv);
+      acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(v128.shuffle<i16>(x0, x1, 0, 8, 1, 9, 2, 10, 3, 11), v128.load(pw)));
+      acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(v128.shuffle<i16>(x0, x1, 4, 12, 5, 13, 6, 14, 7, 15), v128.load(pw, 16)));
+      pw += 32;
+      e += <usize>(2 * TAP_BYTES);
+    }
+    const q0 = requantizeI32x4(acc0, pc, outv, lo, hi);
+    const q1 = requantizeI32x4(acc1, pc + <usize>RQ_GROUP_BYTES, outv, lo, hi);
+    storeLanes8(a.output, outIndex + <usize>start, q0, q1, (c << 3) - start, min(8, C - start), a.residual, a.add);
+    pc += <usize>chunkBytes(a);
   }
 }

@@ -25,13 +25,24 @@ export function gemmPackedBytes(K: i32, N: i32): i32 {
   return ((N + 7) >> 3) * (BLOCK_HEADER_BYTES + chunkCount(K) * 128);
 }
 
-/** Packs filter rows [N][K] (row stride K) with bias and requantization constants. */
-export function gemmPack(dst: usize, filter: usize, K: i32, N: i32, bias: usize, mult: usize, shift: usize, multStride: i32): void {
+/**
+ * Packs filter rows [N][K] (row stride K) with requantization constants and the start value
+ * bias[o] + inOffset * sum_k w[o][k], so the kernel multiplies raw inputs (every input is inside:
+ * a GEMM row has no padding).
+ */
+export function gemmPack(dst: usize, filter: usize, K: i32, N: i32, bias: usize, mult: usize, shift: usize,
+    multStride: i32, inOffset: i32): void {
   const C = chunkCount(K);
   for (let o0 = 0; o0 < N; o0 += 8) {
     const n = min(8, N - o0);
     packRequantGroup(dst, bias, mult, shift, multStride, o0, min(4, n));
     packRequantGroup(dst + RQ_GROUP_BYTES, bias, mult, shift, multStride, o0 + 4, n - 4);
+    for (let j = 0; j < n; j++) {
+      let sum = 0;
+      for (let k = 0; k < K; k++) sum += <i32>load<i8>(filter + <usize>((o0 + j) * K + k));
+      const start = dst + <usize>((j >> 2) * RQ_GROUP_BYTES + ((j & 3) << 2));
+      store<i32>(start, load<i32>(start) + inOffset * sum);
+    }
     let pw = dst + BLOCK_HEADER_BYTES;
     for (let c = 0; c < C; c++) {
       const start = c < C - 1 ? c << 3 : K - 8;
@@ -59,13 +70,13 @@ export function gemmPack(dst: usize, filter: usize, K: i32, N: i32, bias: usize,
 
 /**
  * qs8_gemm_1x8__simd: out[outIndex + o] = requant(sum_k (x[k] + inOffset) * w[o][k] + bias[o])
- * for o < N from the packed weights; through the fused ADD when residual != 0.
+ * for o < N from the packed weights (inOffset folded in by gemmPack); through the fused ADD
+ * when residual != 0.
  */
 export function qs8_gemm_1x8__simd(x: usize, K: i32, packed: usize, N: i32, output: usize, outIndex: usize,
-    inOffset: i32, outOffset: i32, actMin: i32, actMax: i32, residual: usize, add: AddParams | null): void {
+    outOffset: i32, actMin: i32, actMax: i32, residual: usize, add: AddParams | null): void {
   const C = chunkCount(K);
   const blockBytes = <usize>(BLOCK_HEADER_BYTES + C * 128);
-  const offv = i16x8.splat(<i16>inOffset);
   const outv = i32x4.splat(outOffset), lo = i32x4.splat(actMin), hi = i32x4.splat(actMax);
   const xLast = x + <usize>(K - 8);
   let pb = packed;
@@ -74,7 +85,7 @@ export function qs8_gemm_1x8__simd(x: usize, K: i32, packed: usize, N: i32, outp
     let pw = pb + <usize>BLOCK_HEADER_BYTES;
     let px = x;
     for (let c = 1; c <= C; c++) {
-      const v = i16x8.add(v128.load8x8_s(c < C ? px : xLast), offv);
+      const v = v128.load8x8_s(c < C ? px : xLast);
       a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v, v128.load(pw)));
       a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v, v128.load(pw, 16)));
       a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v, v128.load(pw, 32)));
@@ -99,7 +110,7 @@ export function qs8_gemm_1x8__simd(x: usize, K: i32, packed: usize, N: i32, outp
 export function fcPackSimd(a: FcArgs): void {
   a.packed = rtAlloc(<usize>gemmPackedBytes(a.depth, a.outC));
   if (a.packed == 0) return; // out of memory: run falls back to the MVP kernel
-  gemmPack(a.packed, a.filter, a.depth, a.outC, a.bias, a.mult, a.shift, a.multStride);
+  gemmPack(a.packed, a.filter, a.depth, a.outC, a.bias, a.mult, a.shift, a.multStride, a.inputOffset);
 }
 
 /**
@@ -109,6 +120,6 @@ export function fcPackSimd(a: FcArgs): void {
 export function qs8_fc_1x8__simd(a: FcArgs): void {
   for (let b = 0; b < a.batches; b++) {
     qs8_gemm_1x8__simd(a.input + <usize>(b * a.depth), a.depth, a.packed, a.outC, a.output,
-      <usize>(b * a.outC), a.inputOffset, a.outputOffset, a.actMin, a.actMax, 0, null);
+      <usize>(b * a.outC), a.outputOffset, a.actMin, a.actMax, 0, null);
   }
 }
