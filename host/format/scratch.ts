@@ -23,7 +23,7 @@ export interface FcScratchShape {
   batches: number;
 }
 
-/** An unpadded 1x1 convolution runs as a GEMM over pixels and needs no scratch. */
+/** An unpadded 1x1 convolution needs no arena scratch (it runs at the peak of the memory plan). */
 export function isPointwiseConv(s: ConvScratchShape): boolean {
   return s.kH === 1 && s.kW === 1 && s.padTop === 0 && s.padLeft === 0;
 }

@@ -14,7 +14,7 @@ type Harness = Awaited<ReturnType<typeof loadHarness>>;
 type Spec = Record<string, any>;
 
 // ---- Named tile-edge shapes (SIMD tiles: conv 4 pixels x 8 channels over i16 pairs, depthwise
-// 8 channels x tap pairs, GEMM 8 channels x 8 inputs; MVP tiles: conv 2x4, depthwise 1x4, fc 1x4) ----
+// 8 channels x tap pairs, FC GEMM 8 channels x 8 inputs; MVP tiles: conv 2x4, depthwise 1x4, fc 1x4) ----
 
 const base = { perChannel: true, bias: true, act: "none", padding: "same" };
 const convNamed: Spec[] = [
@@ -35,6 +35,8 @@ const convNamed: Spec[] = [
   { ...base, name: "1x1", inH: 5, inW: 5, inC: 19, outC: 13, kH: 1, kW: 1 },
   { ...base, name: "1x1 inC<8", inH: 3, inW: 7, inC: 5, outC: 9, kH: 1, kW: 1 },
   { ...base, name: "1x1 stride 2", inH: 8, inW: 8, inC: 16, outC: 32, kH: 1, kW: 1, stride: [2, 2] },
+  { ...base, name: "1x1 over several 64-pixel chunks", inH: 9, inW: 15, inC: 7, outC: 10, kH: 1, kW: 1 },
+  { ...base, name: "kws 1x1 25x5x64 fused ADD aliasing", inH: 25, inW: 5, inC: 64, outC: 64, kH: 1, kW: 1, fused: "alias", act: "relu" },
   { ...base, name: "1x3 row", inH: 1, inW: 10, inC: 9, outC: 8, kH: 1, kW: 3 },
   { ...base, name: "per-tensor", inH: 6, inW: 6, inC: 8, outC: 8, kH: 3, kW: 3, perChannel: false },
   { ...base, name: "no bias", inH: 6, inW: 6, inC: 8, outC: 8, kH: 3, kW: 3, bias: false },

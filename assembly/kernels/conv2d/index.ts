@@ -1,8 +1,8 @@
 import { ConvArgs } from "../args";
 import { qs8_conv2d__ref } from "./ref";
 import { qs8_conv2d_2x4__mvp } from "./mvp";
-import { conv2dPackSimd, isPointwise, qs8_conv2d_1x1_1x8__simd, qs8_conv2d_4x8__simd, rowBufferBytes } from "./simd";
-import { CONV2D_REF, CONV2D_SIMD, CONV2D_SIMD_1X1, conv2dSelect } from "./variants";
+import { conv2dPackSimd, isPointwise, qs8_conv2d_4x8__simd, rowBufferBytes } from "./simd";
+import { CONV2D_REF, CONV2D_SIMD, conv2dSelect } from "./variants";
 
 /** Once at load. SIMD build: packs i16 weight pairs and requant constants into a.packed (allocates). MVP: nothing. */
 export function conv2dPrepare(a: ConvArgs): void {
@@ -26,10 +26,6 @@ export function conv2dRun(a: ConvArgs, tier: i32): void {
     return;
   }
   if (ASC_FEATURE_SIMD) {
-    if (v == CONV2D_SIMD_1X1) {
-      qs8_conv2d_1x1_1x8__simd(a);
-      return;
-    }
     if (v == CONV2D_SIMD) {
       qs8_conv2d_4x8__simd(a);
       return;

@@ -1,5 +1,5 @@
 import { ConvArgs } from "../args";
-import { requantize, storeOutput } from "../common/fused-add";
+import { requantizeScalar, storeOutput } from "../common/fused-add";
 
 // Scalar CONV_2D for the MVP build (WASM3 on microcontrollers): no scratch, no allocation,
 // reads the OHWI filter as is. Taps are walked as "runs": with dilW == 1 the kw taps of one
@@ -9,7 +9,7 @@ import { requantize, storeOutput } from "../common/fused-add";
 // @ts-ignore: decorator
 @inline function finish(a: ConvArgs, acc: i32, oc: i32, index: usize): void {
   if (a.bias != 0) acc += load<i32>(a.bias + (<usize>oc << 2));
-  const q = requantize(acc, load<i32>(a.mult + <usize>(oc * a.multStride)),
+  const q = requantizeScalar(acc, load<i32>(a.mult + <usize>(oc * a.multStride)),
     load<i32>(a.shift + <usize>(oc * a.multStride)), a.outputOffset, a.actMin, a.actMax);
   storeOutput(a.output, index, q, a.residual, a.add);
 }

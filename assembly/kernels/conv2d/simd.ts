@@ -1,7 +1,6 @@
 import { rtAlloc } from "../../graph/alloc";
 import { ConvArgs } from "../args";
 import { RQ_GROUP_BYTES, packRequantGroup, requantizeI32x4, storeLanes8 } from "../common/fused-add";
-import { gemmPack, gemmPackedBytes, qs8_gemm_1x8__simd } from "../fc/simd";
 
 // SIMD CONV_2D. General case: for each output row, the kH input rows it reads are widened to
 // i16 (x + inputOffset) into scratch, with zeros where the filter hangs over the image, so
@@ -9,11 +8,13 @@ import { gemmPack, gemmPackedBytes, qs8_gemm_1x8__simd } from "../fc/simd";
 // i16 inputs, and i32x4.dot_i16x8_s against pre-packed i16 weight pairs does 8 MACs.
 // With dilW == 1 the kW taps of a filter row are one contiguous run of kW*inC elements in
 // the row buffer, so K is packed in pairs along that run (inC = 1 or 3 wastes nothing).
-// Unpadded 1x1 convolutions skip the row buffer and run as a GEMM over pixels.
+// Unpadded 1x1 convolutions get no arena scratch; their buffer (one widened row, or 64 pixels
+// at a time when stride 1 makes all pixels one contiguous run) is allocated with the packed
+// weights at load (SIMD build only; the MVP kernel needs none).
 
 const BLOCK_HEADER_BYTES: i32 = 2 * RQ_GROUP_BYTES; // requant constants of 8 channels
 
-/** True when the conv runs as a GEMM over pixels (no scratch). Same test as host/format/scratch.ts. */
+/** An unpadded 1x1: no arena scratch. Same test as isPointwiseConv in host/format/scratch.ts. */
 // @ts-ignore: decorator
 @inline export function isPointwise(a: ConvArgs): bool {
   return a.kH == 1 && a.kW == 1 && a.padTop == 0 && a.padLeft == 0;
@@ -45,16 +46,12 @@ const BLOCK_HEADER_BYTES: i32 = 2 * RQ_GROUP_BYTES; // requant constants of 8 ch
 
 /** Packs weights and requantization constants (SIMD build, at load). */
 export function conv2dPackSimd(a: ConvArgs): void {
-  if (isPointwise(a)) {
-    a.packed = rtAlloc(<usize>gemmPackedBytes(a.inC, a.outC));
-    if (a.packed == 0) return; // out of memory: run falls back to the MVP kernel
-    gemmPack(a.packed, a.filter, a.inC, a.outC, a.bias, a.mult, a.shift, a.multStride, a.inputOffset);
-    return;
-  }
   const taps = rowTaps(a), pairs = runPairs(a);
   const runLen = a.dilW == 1 ? a.kW * a.inC : a.inC;
   const bb = blockBytes(a);
-  a.packed = rtAlloc(<usize>(((a.outC + 7) >> 3) * bb));
+  // An unpadded 1x1 has no arena scratch (it runs at the peak of the memory plan): its widened
+  // input buffer lives after the weights, in load-time memory.
+  a.packed = rtAlloc(<usize>(((a.outC + 7) >> 3) * bb + (isPointwise(a) ? pointwiseBufferBytes(a) : 0)));
   if (a.packed == 0) return; // out of memory: run falls back to the MVP kernel
   let dst = a.packed;
   for (let o0 = 0; o0 < a.outC; o0 += 8) {
@@ -84,6 +81,19 @@ export function conv2dPackSimd(a: ConvArgs): void {
   }
 }
 
+const POINTWISE_CHUNK: i32 = 64; // pixels widened at a time by a stride-1 1x1
+
+// @ts-ignore: decorator
+@inline function pointwiseBufferBytes(a: ConvArgs): i32 {
+  return max(rowBufferBytes(a), ((POINTWISE_CHUNK * a.inC + 2) * 2 + 15) & ~15);
+}
+
+/** The widened input rows: arena scratch, or for an unpadded 1x1 the area after the packed weights. */
+// @ts-ignore: decorator
+@inline function rowBuffers(a: ConvArgs): usize {
+  return isPointwise(a) ? a.packed + <usize>(((a.outC + 7) >> 3) * blockBytes(a)) : a.scratch;
+}
+
 /** Widens input row iy into the row buffer at dst: element (bx, ic) = in[iy][bx - padLeft][ic] + offset, 0 outside. */
 function fillRow(a: ConvArgs, iy: i32, dst: usize): void {
   const Wp = paddedRowWidth(a), inC = a.inC;
@@ -91,49 +101,70 @@ function fillRow(a: ConvArgs, iy: i32, dst: usize): void {
   const rowElems = Wp * inC + 2;
   memory.fill(dst, 0, <usize>(bxa * inC * 2));
   memory.fill(dst + <usize>(bxb * inC * 2), 0, <usize>((rowElems - bxb * inC) * 2));
-  const n = (bxb - bxa) * inC;
-  const src = a.input + <usize>((iy * a.inW + bxa - a.padLeft) * inC);
-  const d = dst + <usize>(bxa * inC * 2);
-  const offv = i16x8.splat(<i16>a.inputOffset);
+  widen(a.input + <usize>((iy * a.inW + bxa - a.padLeft) * inC), dst + <usize>(bxa * inC * 2), (bxb - bxa) * inC, a.inputOffset);
+}
+
+/** dst[i] = src[i] + offset as i16, for i < n. */
+function widen(src: usize, dst: usize, n: i32, offset: i32): void {
+  const offv = i16x8.splat(<i16>offset);
   let i = 0;
-  for (; i + 8 <= n; i += 8) v128.store(d + (<usize>i << 1), i16x8.add(v128.load8x8_s(src + <usize>i), offv));
-  for (; i < n; i++) store<i16>(d + (<usize>i << 1), <i32>load<i8>(src + <usize>i) + a.inputOffset);
+  for (; i + 8 <= n; i += 8) v128.store(dst + (<usize>i << 1), i16x8.add(v128.load8x8_s(src + <usize>i), offv));
+  for (; i < n; i++) store<i16>(dst + (<usize>i << 1), <i32>load<i8>(src + <usize>i) + offset);
 }
 
 /**
  * qs8_conv2d_4x8__simd: CONV_2D int8 as qs8_conv2d__ref, register-tiled 4 output pixels (along
  * x) x 8 output channels, 1 x 8 for the last outW % 4 pixels. Preconditions: a.packed from
- * conv2dPackSimd, a.scratch holds conv2dScratchBytes(a) bytes, not isPointwise(a).
+ * conv2dPackSimd, a.scratch holds conv2dScratchBytes(a) bytes (none for an unpadded 1x1).
  */
 export function qs8_conv2d_4x8__simd(a: ConvArgs): void {
+  if (isPointwise(a) && a.strideH == 1 && a.strideW == 1) {
+    pointwiseContiguous(a);
+    return;
+  }
   const rowBytes = <usize>rowBufferBytes(a);
+  const rows = rowBuffers(a);
   for (let oy = 0; oy < a.outH; oy++) {
     const iy0 = oy * a.strideH - a.padTop;
     let kh0 = 0;
     while (kh0 < a.kH && iy0 + kh0 * a.dilH < 0) kh0++;
     let kh1 = a.kH;
     while (kh1 > kh0 && iy0 + (kh1 - 1) * a.dilH >= a.inH) kh1--;
-    for (let kh = kh0; kh < kh1; kh++) fillRow(a, iy0 + kh * a.dilH, a.scratch + <usize>kh * rowBytes);
+    for (let kh = kh0; kh < kh1; kh++) fillRow(a, iy0 + kh * a.dilH, rows + <usize>kh * rowBytes);
     let ox = 0;
-    for (; ox + 4 <= a.outW; ox += 4) convTile4(a, oy, ox, kh0, kh1);
-    for (; ox < a.outW; ox++) convTile1(a, oy, ox, kh0, kh1);
+    for (; ox + 4 <= a.outW; ox += 4) convTile4(a, rows, rowBytes, ox, oy * a.outW + ox, kh0, kh1);
+    for (; ox < a.outW; ox++) convTile1(a, rows, rowBytes, ox, oy * a.outW + ox, kh0, kh1);
   }
 }
 
-function convTile4(a: ConvArgs, oy: i32, ox: i32, kh0: i32, kh1: i32): void {
+/** Unpadded stride-1 1x1: the pixels are one contiguous run, tiled POINTWISE_CHUNK at a time across rows. */
+function pointwiseContiguous(a: ConvArgs): void {
+  const rows = rowBuffers(a);
+  const pixels = a.outH * a.outW;
+  for (let p0 = 0; p0 < pixels; p0 += POINTWISE_CHUNK) {
+    const n = min(POINTWISE_CHUNK, pixels - p0);
+    widen(a.input + <usize>(p0 * a.inC), rows, n * a.inC, a.inputOffset);
+    let m = 0;
+    for (; m + 4 <= n; m += 4) convTile4(a, rows, 0, m, p0 + m, 0, 1);
+    for (; m < n; m++) convTile1(a, rows, 0, m, p0 + m, 0, 1);
+  }
+}
+
+/** Pixels bufX..bufX+3 of the row buffers (output pixels outPixel..outPixel+3) x all channels. */
+function convTile4(a: ConvArgs, rows: usize, rowBytes: usize, bufX: i32, outPixel: i32, kh0: i32, kh1: i32): void {
   const taps = rowTaps(a), pairs = runPairs(a);
-  const bb = <usize>blockBytes(a), rowBytes = <usize>rowBufferBytes(a);
+  const bb = <usize>blockBytes(a);
   const ps = <usize>(a.strideW * a.inC * 2), ts = <usize>(a.dilW * a.inC * 2);
   const rowWeights = <usize>(taps * pairs * 32);
   const outv = i32x4.splat(a.outputOffset), lo = i32x4.splat(a.actMin), hi = i32x4.splat(a.actMax);
-  const outIndex = <usize>((oy * a.outW + ox) * a.outC), outPx = <usize>a.outC;
+  const outIndex = <usize>(outPixel * a.outC), outPx = <usize>a.outC;
   let pb = a.packed;
   for (let o = 0; o < a.outC; o += 8) {
     let c00 = v128.load(pb), c01 = v128.load(pb, RQ_GROUP_BYTES);
     let c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
     let pw = pb + <usize>BLOCK_HEADER_BYTES + <usize>kh0 * rowWeights;
     for (let kh = kh0; kh < kh1; kh++) {
-      let pt = a.scratch + <usize>kh * rowBytes + <usize>ox * ps;
+      let pt = rows + <usize>kh * rowBytes + <usize>bufX * ps;
       for (let t = 0; t < taps; t++) {
         let p = pt;
         for (let j = 0; j < pairs; j++) {
@@ -170,19 +201,20 @@ function convTile4(a: ConvArgs, oy: i32, ox: i32, kh0: i32, kh1: i32): void {
   }
 }
 
-function convTile1(a: ConvArgs, oy: i32, ox: i32, kh0: i32, kh1: i32): void {
+/** Pixel bufX of the row buffers (output pixel outPixel) x all channels. */
+function convTile1(a: ConvArgs, rows: usize, rowBytes: usize, bufX: i32, outPixel: i32, kh0: i32, kh1: i32): void {
   const taps = rowTaps(a), pairs = runPairs(a);
-  const bb = <usize>blockBytes(a), rowBytes = <usize>rowBufferBytes(a);
+  const bb = <usize>blockBytes(a);
   const ts = <usize>(a.dilW * a.inC * 2);
   const rowWeights = <usize>(taps * pairs * 32);
   const outv = i32x4.splat(a.outputOffset), lo = i32x4.splat(a.actMin), hi = i32x4.splat(a.actMax);
-  const outIndex = <usize>((oy * a.outW + ox) * a.outC);
+  const outIndex = <usize>(outPixel * a.outC);
   let pb = a.packed;
   for (let o = 0; o < a.outC; o += 8) {
     let c0 = v128.load(pb), c1 = v128.load(pb, RQ_GROUP_BYTES);
     let pw = pb + <usize>BLOCK_HEADER_BYTES + <usize>kh0 * rowWeights;
     for (let kh = kh0; kh < kh1; kh++) {
-      let pt = a.scratch + <usize>kh * rowBytes + <usize>(ox * a.strideW * a.inC * 2);
+      let pt = rows + <usize>kh * rowBytes + <usize>(bufX * a.strideW * a.inC * 2);
       for (let t = 0; t < taps; t++) {
         let p = pt;
         for (let j = 0; j < pairs; j++) {
@@ -199,20 +231,5 @@ function convTile1(a: ConvArgs, oy: i32, ox: i32, kh0: i32, kh1: i32): void {
     const q1 = requantizeI32x4(c1, pb + <usize>RQ_GROUP_BYTES, outv, lo, hi);
     storeLanes8(a.output, outIndex + <usize>o, q0, q1, 0, min(8, a.outC - o), a.residual, a.add);
     pb += bb;
-  }
-}
-
-/**
- * qs8_conv2d_1x1_1x8__simd: unpadded 1x1 CONV_2D int8 as qs8_conv2d__ref, each output pixel one
- * qs8_gemm_1x8__simd row (any stride). Preconditions: isPointwise(a), a.packed from
- * conv2dPackSimd, input address >= 8.
- */
-export function qs8_conv2d_1x1_1x8__simd(a: ConvArgs): void {
-  for (let oy = 0; oy < a.outH; oy++) {
-    for (let ox = 0; ox < a.outW; ox++) {
-      const x = a.input + <usize>(((oy * a.strideH) * a.inW + ox * a.strideW) * a.inC);
-      qs8_gemm_1x8__simd(x, a.inC, a.packed, a.outC, a.output, <usize>((oy * a.outW + ox) * a.outC),
-        a.outputOffset, a.actMin, a.actMax, a.residual, a.add);
-    }
   }
 }

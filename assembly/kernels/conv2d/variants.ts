@@ -1,5 +1,4 @@
 import { ConvArgs } from "../args";
-import { isPointwise } from "./simd";
 
 // The kernels of the CONV_2D family, one list for dispatch, tests and the benchmark
 // (XNNPACK-style): name (dtype_family_tile__isa), tier (0 reference, 1 fast), build.
@@ -15,20 +14,18 @@ export class KernelVariant {
 export const CONV2D_REF: i32 = 0;
 export const CONV2D_MVP: i32 = 1;
 export const CONV2D_SIMD: i32 = 2;
-export const CONV2D_SIMD_1X1: i32 = 3;
 
 export const CONV2D_VARIANTS: KernelVariant[] = [
   new KernelVariant("qs8_conv2d__ref", 0, BUILD_ANY, "any shape"),
   new KernelVariant("qs8_conv2d_2x4__mvp", 1, BUILD_MVP, "any shape"),
-  new KernelVariant("qs8_conv2d_4x8__simd", 1, BUILD_SIMD, "not an unpadded 1x1"),
-  new KernelVariant("qs8_conv2d_1x1_1x8__simd", 1, BUILD_SIMD, "unpadded 1x1"),
+  new KernelVariant("qs8_conv2d_4x8__simd", 1, BUILD_SIMD, "any shape"),
 ];
 
 /** Index in CONV2D_VARIANTS of the kernel conv2dRun(a, tier) executes in this build. */
 export function conv2dSelect(a: ConvArgs, tier: i32): i32 {
   if (tier == 0) return CONV2D_REF;
   if (ASC_FEATURE_SIMD) {
-    if (a.packed != 0) return isPointwise(a) ? CONV2D_SIMD_1X1 : CONV2D_SIMD;
+    if (a.packed != 0) return CONV2D_SIMD;
   }
   return CONV2D_MVP; // also the SIMD build's fallback when prepare has not packed
 }

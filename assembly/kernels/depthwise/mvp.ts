@@ -1,10 +1,10 @@
 import { ConvArgs } from "../args";
-import { requantize, storeOutput } from "../common/fused-add";
+import { requantizeScalar, storeOutput } from "../common/fused-add";
 
 // @ts-ignore: decorator
 @inline function finish(a: ConvArgs, acc: i32, oc: i32, index: usize): void {
   if (a.bias != 0) acc += load<i32>(a.bias + (<usize>oc << 2));
-  const q = requantize(acc, load<i32>(a.mult + <usize>(oc * a.multStride)),
+  const q = requantizeScalar(acc, load<i32>(a.mult + <usize>(oc * a.multStride)),
     load<i32>(a.shift + <usize>(oc * a.multStride)), a.outputOffset, a.actMin, a.actMax);
   storeOutput(a.output, index, q, a.residual, a.add);
 }
@@ -38,34 +38,45 @@ function dwPixel4(a: ConvArgs, oy: i32, ox: i32, kh0: i32, kh1: i32, kw0: i32, k
   const C = a.outC, off = a.inputOffset;
   const outIndex = <usize>((oy * a.outW + ox) * C);
   const c4 = C & ~3;
-  const pxBase = a.input + <usize>(((oy * a.strideH - a.padTop) * a.inW + ox * a.strideW - a.padLeft) * C);
+  // First tap of the clipped window, for channel 0 (input) and filter row kh0, column kw0.
+  const pxBase = a.input + <usize>(((oy * a.strideH - a.padTop + kh0 * a.dilH) * a.inW +
+    ox * a.strideW - a.padLeft + kw0 * a.dilW) * C);
+  const wBase = a.filter + <usize>((kh0 * a.kW + kw0) * C);
   const rowStep = <usize>(a.dilH * a.inW * C), colStep = <usize>(a.dilW * C);
-  for (let c = 0; c < C; c += 4) {
-    const four = c < c4;
+  const wRowStep = <usize>(a.kW * C), taps = kw1 - kw0;
+  for (let c = 0; c < c4; c += 4) {
     let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    let prow = pxBase + <usize>c + <usize>kh0 * rowStep;
+    let prow = pxBase + <usize>c, wrow = wBase + <usize>c;
     for (let kh = kh0; kh < kh1; kh++) {
-      let p = prow + <usize>kw0 * colStep;
-      let w = a.filter + <usize>((kh * a.kW + kw0) * C + c);
-      for (let kw = kw0; kw < kw1; kw++) {
+      let p = prow, w = wrow;
+      for (let t = 0; t < taps; t++) {
         a0 += (<i32>load<i8>(p) + off) * <i32>load<i8>(w);
-        if (four) {
-          a1 += (<i32>load<i8>(p, 1) + off) * <i32>load<i8>(w, 1);
-          a2 += (<i32>load<i8>(p, 2) + off) * <i32>load<i8>(w, 2);
-          a3 += (<i32>load<i8>(p, 3) + off) * <i32>load<i8>(w, 3);
-        }
+        a1 += (<i32>load<i8>(p, 1) + off) * <i32>load<i8>(w, 1);
+        a2 += (<i32>load<i8>(p, 2) + off) * <i32>load<i8>(w, 2);
+        a3 += (<i32>load<i8>(p, 3) + off) * <i32>load<i8>(w, 3);
         p += colStep;
         w += <usize>C;
       }
       prow += rowStep;
+      wrow += wRowStep;
     }
-    if (four) {
-      finish(a, a0, c, outIndex + <usize>c); finish(a, a1, c + 1, outIndex + <usize>(c + 1));
-      finish(a, a2, c + 2, outIndex + <usize>(c + 2)); finish(a, a3, c + 3, outIndex + <usize>(c + 3));
-    } else {
-      finish(a, a0, c, outIndex + <usize>c);
-      c -= 3; // tail: advance one channel at a time
+    finish(a, a0, c, outIndex + <usize>c); finish(a, a1, c + 1, outIndex + <usize>(c + 1));
+    finish(a, a2, c + 2, outIndex + <usize>(c + 2)); finish(a, a3, c + 3, outIndex + <usize>(c + 3));
+  }
+  for (let c = c4; c < C; c++) {
+    let acc = 0;
+    let prow = pxBase + <usize>c, wrow = wBase + <usize>c;
+    for (let kh = kh0; kh < kh1; kh++) {
+      let p = prow, w = wrow;
+      for (let t = 0; t < taps; t++) {
+        acc += (<i32>load<i8>(p) + off) * <i32>load<i8>(w);
+        p += colStep;
+        w += <usize>C;
+      }
+      prow += rowStep;
+      wrow += wRowStep;
     }
+    finish(a, acc, c, outIndex + <usize>c);
   }
 }
 

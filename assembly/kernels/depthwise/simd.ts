@@ -12,12 +12,16 @@ import { RQ_GROUP_BYTES, packRequantGroup, requantizeI32x4, storeLanes8 } from "
 // Pixels whose window lies inside the image take a loop without tap checks that multiplies the
 // raw inputs and starts from bias + inputOffset * sum(w) (same value, two fewer ops per pair).
 //
-// Packed layout: tap table [T2 entries x 16 B: input byte offset from the window origin, kh,
-// kw], T2 = kH*kW rounded up to even (the extra tap has zero weights); then per chunk
+// Packed layout: tap table [T2 entries x 32 B], T2 = kH*kW rounded up to even (the extra tap
+// has zero weights); the zero-point row (16 B); then per chunk
 // [2 requant groups, 192 B][bias + inputOffset * sum_t w, 2 x i32x4][T2/2 pairs x 2 vectors
 // (channels 0-3, 4-7) of (w_t0, w_t1) i16].
 
-const TAP_BYTES: i32 = 16;
+// Tap table entry: +0 input byte offset from the window origin, +4 kh, +8 kw; +16 and +20 are
+// rewritten for each border pixel: the tap's input address (or the zero-point row) and a mask
+// for the chunk start (-1, or 0 for the zero-point row).
+const TAP_BYTES: i32 = 32;
+const ZP_ROW_BYTES: i32 = 16; // 16 bytes of the input zero point: (zp + inputOffset) == 0
 const INSIDE_BIAS: i32 = 2 * RQ_GROUP_BYTES; // offset of the interior start values in a chunk
 const CHUNK_HEADER_BYTES: i32 = INSIDE_BIAS + 32;
 
@@ -30,6 +34,14 @@ const CHUNK_HEADER_BYTES: i32 = INSIDE_BIAS + 32;
   return CHUNK_HEADER_BYTES + (tapSlots(a) >> 1) * 32;
 }
 // @ts-ignore: decorator
+@inline function zeroPointRow(a: ConvArgs): usize {
+  return a.packed + <usize>(tapSlots(a) * TAP_BYTES);
+}
+// @ts-ignore: decorator
+@inline function firstChunk(a: ConvArgs): usize {
+  return zeroPointRow(a) + <usize>ZP_ROW_BYTES;
+}
+// @ts-ignore: decorator
 @inline function chunkStart(C: i32, c: i32, chunks: i32): i32 {
   return c < chunks - 1 ? c << 3 : C - 8;
 }
@@ -38,7 +50,7 @@ const CHUNK_HEADER_BYTES: i32 = INSIDE_BIAS + 32;
 export function depthwisePackSimd(a: ConvArgs): void {
   const C = a.outC, T = a.kH * a.kW, T2 = tapSlots(a);
   const chunks = (C + 7) >> 3;
-  a.packed = rtAlloc(<usize>(T2 * TAP_BYTES + chunks * chunkBytes(a)));
+  a.packed = rtAlloc(<usize>(T2 * TAP_BYTES + ZP_ROW_BYTES + chunks * chunkBytes(a)));
   if (a.packed == 0) return; // out of memory: run falls back to the MVP kernel
   for (let t = 0; t < T2; t++) {
     const e = a.packed + <usize>(t * TAP_BYTES);
@@ -47,7 +59,8 @@ export function depthwisePackSimd(a: ConvArgs): void {
     store<i32>(e, kh, 4);
     store<i32>(e, kw, 8);
   }
-  let dst = a.packed + <usize>(T2 * TAP_BYTES);
+  memory.fill(zeroPointRow(a), <u8>(-a.inputOffset), ZP_ROW_BYTES);
+  let dst = firstChunk(a);
   for (let c = 0; c < chunks; c++) {
     const start = chunkStart(C, c, chunks);
     // Lanes whose channel start+l lies in [8c, C) are this chunk's; the requant groups cover
@@ -106,7 +119,7 @@ function dwPixelInside(a: ConvArgs, origin: usize, outIndex: usize): void {
   const chunks = (C + 7) >> 3;
   const outv = i32x4.splat(a.outputOffset), lo = i32x4.splat(a.actMin), hi = i32x4.splat(a.actMax);
   const table = a.packed;
-  let pc = a.packed + <usize>(T2 * TAP_BYTES);
+  let pc = firstChunk(a);
   for (let c = 0; c < chunks; c++) {
     const start = chunkStart(C, c, chunks);
     const base = origin + <usize>start;
@@ -126,31 +139,34 @@ function dwPixelInside(a: ConvArgs, origin: usize, outIndex: usize): void {
   }
 }
 
-/** One pixel on the border: taps outside [kh0, kh1) x [kw0, kw1) contribute zero vectors. */
+/**
+ * One pixel on the border: taps outside [kh0, kh1) x [kw0, kw1) read the zero-point row, so
+ * (x + inputOffset) is 0 for them, as if skipped.
+ */
 function dwPixelBorder(a: ConvArgs, origin: usize, outIndex: usize, kh0: i32, kh1: i32, kw0: i32, kw1: i32): void {
   const C = a.outC, T2 = tapSlots(a);
   const chunks = (C + 7) >> 3;
-  const offv = i16x8.splat(<i16>a.inputOffset), zero = i32x4.splat(0);
+  const offv = i16x8.splat(<i16>a.inputOffset);
   const outv = i32x4.splat(a.outputOffset), lo = i32x4.splat(a.actMin), hi = i32x4.splat(a.actMax);
-  const table = a.packed;
-  let pc = a.packed + <usize>(T2 * TAP_BYTES);
+  const table = a.packed, end = table + <usize>(T2 * TAP_BYTES), zpRow = zeroPointRow(a);
+  for (let e = table; e < end; e += <usize>TAP_BYTES) {
+    const kh = load<i32>(e, 4), kw = load<i32>(e, 8);
+    const inside = kh >= kh0 && kh < kh1 && kw >= kw0 && kw < kw1;
+    store<usize>(e, inside ? origin + <usize>load<i32>(e) : zpRow, 16);
+    store<i32>(e, inside ? -1 : 0, 20);
+  }
+  let pc = firstChunk(a);
   for (let c = 0; c < chunks; c++) {
     const start = chunkStart(C, c, chunks);
-    const base = origin + <usize>start;
     let acc0 = v128.load(pc), acc1 = v128.load(pc, RQ_GROUP_BYTES);
     let pw = pc + <usize>CHUNK_HEADER_BYTES;
-    let e = table;
-    for (let t = 0; t < T2; t += 2) {
-      let x0 = zero, x1 = zero;
-      let kh = load<i32>(e, 4), kw = load<i32>(e, 8);
-      if (kh >= kh0 && kh < kh1 && kw >= kw0 && kw < kw1) x0 = i16x8.add(v128.load8x8_s(base + <usize>load<i32>(e)), offv);
-      kh = load<i32>(e, TAP_BYTES + 4);
-      kw = load<i32>(e, TAP_BYTES + 8);
-      if (kh >= kh0 && kh < kh1 && kw >= kw0 && kw < kw1) x1 = i16x8.add(v128.load8x8_s(base + <usize>load<i32>(e, TAP_BYTES)), offv);
+    for (let e = table; e < end; e += <usize>(2 * TAP_BYTES)) {
+      const p0 = load<usize>(e, 16) + <usize>(start & load<i32>(e, 20));
+      const p1 = load<usize>(e, TAP_BYTES + 16) + <usize>(start & load<i32>(e, TAP_BYTES + 20));
+      const x0 = i16x8.add(v128.load8x8_s(p0), offv), x1 = i16x8.add(v128.load8x8_s(p1), offv);
       acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(v128.shuffle<i16>(x0, x1, 0, 8, 1, 9, 2, 10, 3, 11), v128.load(pw)));
       acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(v128.shuffle<i16>(x0, x1, 4, 12, 5, 13, 6, 14, 7, 15), v128.load(pw, 16)));
       pw += 32;
-      e += <usize>(2 * TAP_BYTES);
     }
     const q0 = requantizeI32x4(acc0, pc, outv, lo, hi);
     const q1 = requantizeI32x4(acc1, pc + <usize>RQ_GROUP_BYTES, outv, lo, hi);

@@ -1,10 +1,10 @@
 import { FcArgs } from "../args";
-import { requantize } from "../common/fused-add";
+import { requantizeScalar } from "../common/fused-add";
 
 // @ts-ignore: decorator
 @inline function finish(a: FcArgs, acc: i32, o: i32, out: usize): void {
   if (a.bias != 0) acc += load<i32>(a.bias + (<usize>o << 2));
-  store<i8>(out + <usize>o, requantize(acc, load<i32>(a.mult + <usize>(o * a.multStride)),
+  store<i8>(out + <usize>o, requantizeScalar(acc, load<i32>(a.mult + <usize>(o * a.multStride)),
     load<i32>(a.shift + <usize>(o * a.multStride)), a.outputOffset, a.actMin, a.actMax));
 }
 

@@ -1,11 +1,11 @@
 import { rtAlloc } from "../../graph/alloc";
-import { AddParams, FcArgs } from "../args";
+import { FcArgs } from "../args";
 import { RQ_GROUP_BYTES, packRequantGroup, requantizeI32x4, storeLanes8 } from "../common/fused-add";
 
-// SIMD GEMM row kernel shared by FULLY_CONNECTED and the 1x1 CONV_2D: one row of K int8
-// inputs times N packed output channels. The K axis runs along the lanes (8 inputs widened to
-// i16 per load), i32x4.dot_i16x8_s does 8 MACs per instruction, and 8 channels accumulate side
-// by side so each widened input chunk is reused 8 times. The tail chunk is loaded ending at the
+// SIMD FULLY_CONNECTED as a GEMM row kernel: one row of K int8 inputs times N packed output
+// channels. The K axis runs along the lanes (8 inputs widened to i16 per load),
+// i32x4.dot_i16x8_s does 8 MACs per instruction, and 8 channels accumulate side by side so each
+// widened input chunk is reused 8 times. The tail chunk is loaded ending at the
 // last input (overlapping the previous chunk; the overlap has zero weights), so no byte past the
 // row is read. Preconditions: the row's address >= 8 (a row shorter than 8 reads up to 8 - K
 // bytes before it, multiplied by zero weights).
@@ -70,11 +70,10 @@ export function gemmPack(dst: usize, filter: usize, K: i32, N: i32, bias: usize,
 
 /**
  * qs8_gemm_1x8__simd: out[outIndex + o] = requant(sum_k (x[k] + inOffset) * w[o][k] + bias[o])
- * for o < N from the packed weights (inOffset folded in by gemmPack); through the fused ADD
- * when residual != 0.
+ * for o < N from the packed weights (inOffset folded in by gemmPack).
  */
 export function qs8_gemm_1x8__simd(x: usize, K: i32, packed: usize, N: i32, output: usize, outIndex: usize,
-    outOffset: i32, actMin: i32, actMax: i32, residual: usize, add: AddParams | null): void {
+    outOffset: i32, actMin: i32, actMax: i32): void {
   const C = chunkCount(K);
   const blockBytes = <usize>(BLOCK_HEADER_BYTES + C * 128);
   const outv = i32x4.splat(outOffset), lo = i32x4.splat(actMin), hi = i32x4.splat(actMax);
@@ -101,7 +100,7 @@ export function qs8_gemm_1x8__simd(x: usize, K: i32, packed: usize, N: i32, outp
     const s1 = i32x4.add(hsum4(a4, a5, a6, a7), v128.load(pb, RQ_GROUP_BYTES));
     const q0 = requantizeI32x4(s0, pb, outv, lo, hi);
     const q1 = requantizeI32x4(s1, pb + <usize>RQ_GROUP_BYTES, outv, lo, hi);
-    storeLanes8(output, outIndex + <usize>o, q0, q1, 0, min(8, N - o), residual, add);
+    storeLanes8(output, outIndex + <usize>o, q0, q1, 0, min(8, N - o), 0, null);
     pb += blockBytes;
   }
 }
@@ -120,6 +119,6 @@ export function fcPackSimd(a: FcArgs): void {
 export function qs8_fc_1x8__simd(a: FcArgs): void {
   for (let b = 0; b < a.batches; b++) {
     qs8_gemm_1x8__simd(a.input + <usize>(b * a.depth), a.depth, a.packed, a.outC, a.output,
-      <usize>(b * a.outC), a.outputOffset, a.actMin, a.actMax, 0, null);
+      <usize>(b * a.outC), a.outputOffset, a.actMin, a.actMax);
   }
 }
