@@ -113,6 +113,28 @@ function connectOnce(b: BrokerOptions, x: ConnectExtras, version: 4 | 5): Promis
   });
 }
 
+/**
+ * For long-lived clients (the agent): connects without waiting and keeps reconnecting. With
+ * "auto", a broker that refuses MQTT 5 gets a new client speaking 3.1.1; onClient sees each one.
+ */
+export function connectPersistent(b: BrokerOptions, x: ConnectExtras, onClient: (c: MqttClient, version: 4 | 5) => void): () => MqttClient {
+  checkBrokerUrl(b.url);
+  const wanted = b.mqttVersion ?? "auto";
+  let client = start(wanted === "auto" ? 5 : wanted);
+  function start(version: 4 | 5): MqttClient {
+    const c = mqtt.connect(b.url, clientOptions(b, x, version));
+    c.on("error", (e: Error & { code?: string | number }) => {
+      if (wanted === "auto" && version === 5 && (e.code === 1 || e.code === 132) && c === client) {
+        c.end(true);
+        client = start(4);
+      }
+    });
+    onClient(c, version);
+    return c;
+  }
+  return () => client;
+}
+
 /** Promise twin of publish with a bound on the wait for PUBACK. */
 export function publishAsync(client: MqttClient, topic: string, payload: Buffer | string, opts: { qos: 0 | 1; retain?: boolean; properties?: Record<string, unknown> }, timeoutMs = 30_000): Promise<void> {
   return new Promise((resolve, reject) => {

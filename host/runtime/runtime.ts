@@ -8,6 +8,7 @@ import { EdgerunError } from "../format/errors.js";
 import { STATUS, statusName } from "../format/status.js";
 import { packageRoot } from "./paths.js";
 import { deviceImage } from "../format/erm-device.js";
+import { inertDeviceImports } from "./device-abi.js";
 
 export type BuildName = "simd" | "mvp";
 
@@ -94,7 +95,7 @@ export class Interpreter {
   static load(file: Uint8Array, opts: LoadOptions = {}): Interpreter {
     const build = chooseBuild(opts.build);
     const model = deviceImage(file);
-    const instance = new WebAssembly.Instance(runtimeModule(build), {});
+    const instance = new WebAssembly.Instance(runtimeModule(build), inertDeviceImports());
     const ex = instance.exports as unknown as Exports;
     const it = new Interpreter(build, ex);
     const ptr = ex.alloc(model.length);

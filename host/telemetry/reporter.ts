@@ -40,9 +40,10 @@ export class TelemetryReporter {
     this.buffer = new DiskBuffer(o.dir, o.bufferMessages);
   }
 
+  /** Starts the timer once; later calls only point the reporter at a new client. */
   start(client: MqttClient): void {
     this.client = client;
-    this.timer = setInterval(() => this.report(), this.o.intervalMs);
+    this.timer ??= setInterval(() => this.report(), this.o.intervalMs);
   }
 
   stop(): void {

@@ -3,11 +3,12 @@
 
 import { runtimeModule, BuildName } from "../../host/runtime/runtime.js";
 import { statusName } from "../../host/format/status.js";
+import { inertDeviceImports } from "../../host/runtime/device-abi.js";
 
 export class RawRuntime {
   private ex: any;
   constructor(readonly build: BuildName) {
-    this.ex = new WebAssembly.Instance(runtimeModule(build), {}).exports;
+    this.ex = new WebAssembly.Instance(runtimeModule(build), inertDeviceImports()).exports;
   }
   /** Loads bytes; returns the status name ("OK" or an ERM_* / RUNTIME_* code). Runs the model once when it loads. */
   load(bytes: Uint8Array, checkCrc = true): string {

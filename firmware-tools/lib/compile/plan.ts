@@ -122,7 +122,13 @@ export function formatPlan(plan: Plan, tensors: ErmTensor[], nOps: number): stri
   const scale = (nOps + 1) / width;
   return [...plan.buffers].sort((a, b) => a.offset - b.offset).map((b) => {
     const bar = Array.from({ length: width }, (_, k) => (k * scale >= b.first - scale + 1 && k * scale <= b.last ? "#" : ".")).join("");
-    const names = b.members.map((t) => tensors[t].name).join(" = ");
+    const names = b.members.map((t) => shortName(tensors[t].name)).join(" = ");
     return `${String(b.offset).padStart(8)} ${String(b.bytes).padStart(8)}  ops ${String(b.first).padStart(3)}-${String(b.last).padEnd(3)} ${bar}  ${names}`;
   });
+}
+
+/** TFLite tensor names can be whole op chains joined by ';': keep the last part, at most 48 chars. */
+function shortName(name: string): string {
+  const last = name.split(";").pop() ?? name;
+  return last.length > 48 ? `...${last.slice(-45)}` : last;
 }

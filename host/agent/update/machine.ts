@@ -13,7 +13,7 @@ import { ChunkDownload, ChunkIo, ChunkStore, DownloadLimits, DownloadProgress } 
 import { decide } from "./policy.js";
 import { Phase, UpdateState, UpdateStateFile } from "./state.js";
 
-export interface Outcome { outcome: "installed" | "refused" | "failed"; version?: string; sha256?: string; code?: string; reason: string; at: string }
+export interface Outcome { outcome: "installed" | "refused" | "failed" | "rolled-back"; version?: string; sha256?: string; code?: string; reason: string; at: string }
 
 export type UpdateEvent =
   | { type: "phase"; phase: Phase | "idle"; version: string }
