@@ -9,6 +9,11 @@ import { registerInspect } from "./commands/inspect.js";
 import { registerRun } from "./commands/run.js";
 import { registerBench } from "./commands/bench.js";
 import { registerDemo } from "./commands/demo.js";
+import { registerDevices } from "./commands/devices.js";
+import { registerFlash } from "./commands/flash.js";
+import { registerSerialRun } from "./commands/serial-run.js";
+import { registerLogs } from "./commands/logs.js";
+import { registerSimMcu } from "./commands/sim-mcu.js";
 
 export function buildProgram(): Command {
   const program = new Command("edgerun")
@@ -21,6 +26,11 @@ export function buildProgram(): Command {
   registerRun(program);
   registerBench(program);
   registerDemo(program);
+  registerDevices(program);
+  registerFlash(program);
+  registerSerialRun(program);
+  registerLogs(program);
+  registerSimMcu(program);
   program.commands.forEach((c) => c.exitOverride());
   return program;
 }

@@ -13,16 +13,18 @@ export const MAX_PAYLOAD_BYTES: u32 = 4096;
 export const MAX_RAW_BYTES: u32 = HEADER_BYTES + MAX_PAYLOAD_BYTES + 4;
 export const MAX_ENCODED_BYTES: u32 = MAX_RAW_BYTES + (MAX_RAW_BYTES + 253) / 254 + 1;
 
-const rxEncoded = memory.data(MAX_ENCODED_BYTES, 16);
+// Buffers claimed once by device_init (reserveFrameBuffers), below the model region.
+// Frames are COBS-decoded in place: the decoded bytes never overtake the encoded ones.
+let rxEncoded: usize = 0;
 /** The last decoded frame: header at rxRaw, payload at rxRaw + 8. */
-export const rxRaw = memory.data(MAX_ENCODED_BYTES, 16);
+export let rxRaw: usize = 0;
 let rxLen: u32 = 0;
 let rxOverflow = false;
 
-const txRaw = memory.data(MAX_RAW_BYTES, 16);
+let txRaw: usize = 0;
 /** Where command handlers write a response payload. */
-export const txPayload: usize = txRaw + HEADER_BYTES;
-const txWire = memory.data(MAX_ENCODED_BYTES + 2, 16);
+export let txPayload: usize = 0;
+let txWire: usize = 0;
 let txWireLen: u32 = 0;
 /** Sequence number of the response held in txWire (resent when that request comes again), or -1. */
 export let cachedSeq: i32 = -1;
@@ -110,6 +112,18 @@ export function resendCached(): void {
 export function sendSmall(seq: u32, command: u8, status: u8, expected: u32): void {
   store<u16>(smallRaw + HEADER_BYTES, <u16>expected);
   write(smallWire, frameInto(smallRaw, seq, command, status, 2, smallWire));
+}
+
+/** Bytes of memory the frame buffers need. */
+export const FRAME_BUFFER_BYTES: u32 = ((MAX_ENCODED_BYTES + 15) & ~15) + ((MAX_RAW_BYTES + 15) & ~15) + ((MAX_ENCODED_BYTES + 2 + 15) & ~15);
+
+/** Points the frame buffers into a block of FRAME_BUFFER_BYTES (16-aligned). */
+export function placeFrameBuffers(p: usize): void {
+  rxEncoded = p;
+  rxRaw = p;
+  txRaw = p + ((MAX_ENCODED_BYTES + 15) & ~15);
+  txPayload = txRaw + HEADER_BYTES;
+  txWire = txRaw + ((MAX_RAW_BYTES + 15) & ~15);
 }
 
 export function resetFrames(): void {

@@ -17,13 +17,22 @@ export let activeSlot: u32 = 0;
 export let activeGeneration: u32 = 0;
 export let activeBytes: u32 = 0;
 export let activeRecord: i32 = -1; // record sector holding the active record
-export const activeHash = memory.data(32, 4);
-export const activeName = memory.data(32, 4);
-export const activeVersion = memory.data(16, 4);
+// Claimed by device_init (placeModelBuffers): hash 32, name 32, version 16, digest 32.
+export let activeHash: usize = 0;
+export let activeName: usize = 0;
+export let activeVersion: usize = 0;
+export const MODEL_BUFFER_BYTES: u32 = 112;
+
+export function placeModelBuffers(p: usize): void {
+  activeHash = p;
+  activeName = p + 32;
+  activeVersion = p + 64;
+  digest = p + 80;
+}
 export let activeRamBytes: u32 = 0;
 /** Heap top with no model loaded: a model may use MEMORY_CAP_BYTES minus this. */
 export let idleTop: u32 = 0;
-export const digest = memory.data(32, 4);
+export let digest: usize = 0;
 export let recordValid0 = false;
 export let recordValid1 = false;
 

@@ -12,9 +12,17 @@ const K = memory.data<u32>([
   0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 ]);
 
-const H = memory.data(32, 4); // chaining state, 8 x u32
-const W = memory.data(256, 4); // message schedule, 64 x u32
-const BLOCK = memory.data(64, 4);
+// State claimed by device_init (placeShaBuffers): chaining state 8 x u32, schedule 64 x u32, block.
+let H: usize = 0;
+let W: usize = 0;
+let BLOCK: usize = 0;
+export const SHA_BUFFER_BYTES: u32 = 32 + 256 + 64;
+
+export function placeShaBuffers(p: usize): void {
+  H = p;
+  W = p + 32;
+  BLOCK = p + 288;
+}
 let blockLen: u32 = 0;
 let totalBytes: u64 = 0;
 

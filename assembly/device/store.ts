@@ -34,8 +34,15 @@ export let sectorBytes: u32 = 0;
 export let slotBytes: u32 = 0;
 
 /** The two records as read at boot (index = record sector), 128 bytes each. */
-export const records = memory.data(256, 16);
-export const work = memory.data(WORK_BYTES, 16);
+export let records: usize = 0; // 2 x 128 bytes, claimed by device_init
+/** Flash read buffer for hashing (claimed by device_init). */
+export let work: usize = 0;
+export const WORK_BUFFER_BYTES: u32 = WORK_BYTES + 256; // flash reads, then the two records
+
+export function placeWorkBuffer(p: usize): void {
+  work = p;
+  records = p + WORK_BYTES;
+}
 
 export function configureFlash(flash: u32, sector: u32): bool {
   if (sector < 256 || (sector & (sector - 1)) != 0 || flash < sector * 4) return false;

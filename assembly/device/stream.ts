@@ -23,12 +23,21 @@ export let windowBytes: u32 = 0;
 let streamTable: usize = 0; // per entry: u32 flash offset, u32 RAM pointer, u32 bytes
 let opStreamStart: usize = 0; // (nOps + 1) x u32 entry indices
 
-const table = memory.data(HEADER_BYTES + MAX_SECTIONS * SECTION_ENTRY_BYTES, 16);
+// Claimed by device_init (placeStreamBuffers): the flashed section table and per-section offsets.
+let table: usize = 0;
+export const STREAM_BUFFER_BYTES: u32 = HEADER_BYTES + MAX_SECTIONS * SECTION_ENTRY_BYTES + 3 * 32;
 // The six sections in the order they are laid out in the RAM image (WGTS last).
 const IDS = memory.data<u32>([SEC_TENS, SEC_OPS, SEC_IOIX, SEC_PARM, SEC_PLAN, SEC_WGTS]);
-const secOff = memory.data(24, 4); // flash offsets within the image
-const secLen = memory.data(24, 4);
-const ramOff = memory.data(24, 4); // offsets within the RAM image
+let secOff: usize = 0; // flash offsets within the image, 6 x u32
+let secLen: usize = 0;
+let ramOff: usize = 0; // offsets within the RAM image
+
+export function placeStreamBuffers(p: usize): void {
+  table = p;
+  secOff = p + HEADER_BYTES + MAX_SECTIONS * SECTION_ENTRY_BYTES;
+  secLen = secOff + 32;
+  ramOff = secLen + 32;
+}
 const RAM_TABLE_END: u32 = 112; // 32 + 6 x 12 = 104, aligned to 16
 
 // @ts-ignore: decorator

@@ -51,3 +51,19 @@ export function resetHeap(): void {
   top = regionStart;
   loadStart = top;
 }
+
+/**
+ * Permanent memory below the model region (the device protocol's buffers, claimed by
+ * device_init), so hosts that only run inference do not pay for it. Only while no model is
+ * loaded; returns 0 otherwise or when the memory limit would be exceeded.
+ */
+export function rtReserve(bytes: usize): usize {
+  claimRegion();
+  if (top != regionStart) return 0;
+  const p = rtAlloc(bytes);
+  if (p == 0) return 0;
+  regionStart = (top + 15) & ~(<usize>15);
+  top = regionStart;
+  loadStart = top;
+  return p;
+}

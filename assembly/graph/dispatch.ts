@@ -12,6 +12,12 @@ import { quantizeRun } from "../kernels/quantize/index";
 import { meanRun } from "../kernels/mean/index";
 import { concatRun } from "../kernels/concat/index";
 import { padRun } from "../kernels/pad/index";
+import { SparseArgs } from "../kernels/sparse/args";
+import { sparseRun, sparsePrepare } from "../kernels/sparse/index";
+import { MulArgs } from "../kernels/mul/args";
+import { mulRun } from "../kernels/mul/index";
+import { ActArgs } from "../kernels/activation/args";
+import { activationRun } from "../kernels/activation/index";
 import * as S from "../format/status";
 
 export function runOp(code: i32, args: usize, tier: i32): void {
@@ -33,6 +39,13 @@ export function runOp(code: i32, args: usize, tier: i32): void {
     case OP.OP_MEAN: meanRun(changetype<MeanArgs>(args), tier); break;
     case OP.OP_CONCATENATION: concatRun(changetype<ConcatArgs>(args), tier); break;
     case OP.OP_PAD: padRun(changetype<PadArgs>(args), tier); break;
+    case OP.OP_MUL: mulRun(changetype<MulArgs>(args), tier); break;
+    case OP.OP_LOGISTIC:
+    case OP.OP_TANH:
+    case OP.OP_HARD_SWISH:
+    case OP.OP_LEAKY_RELU: activationRun(changetype<ActArgs>(args), tier); break;
+    case OP.OP_FULLY_CONNECTED_SPARSE:
+    case OP.OP_CONV_2D_SPARSE: sparseRun(changetype<SparseArgs>(args), tier); break;
     default: break; // unreachable: prepare rejected unknown opcodes
   }
 }
@@ -42,5 +55,6 @@ export function prepareKernels(code: i32, args: usize): i32 {
   if (code == OP.OP_CONV_2D) conv2dPrepare(changetype<ConvArgs>(args));
   else if (code == OP.OP_DEPTHWISE_CONV_2D) depthwisePrepare(changetype<ConvArgs>(args));
   else if (code == OP.OP_FULLY_CONNECTED) fcPrepare(changetype<FcArgs>(args));
+  else if (code == OP.OP_FULLY_CONNECTED_SPARSE || code == OP.OP_CONV_2D_SPARSE) sparsePrepare(changetype<SparseArgs>(args));
   return S.OK;
 }

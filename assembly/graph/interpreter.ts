@@ -8,7 +8,9 @@ import { resolveTensors } from "./tensors";
 import * as tensors from "./tensors";
 import { checkOpRecord, opcodeOf } from "./prepare/common";
 import { prepareConv, prepareFc } from "./prepare/conv";
+import { prepareFcSparse, prepareConvSparse } from "./prepare/sparse";
 import { preparePool, prepareAdd, prepareReshape, prepareSoftmax, prepareQuant, prepareMean, prepareConcat, preparePad } from "./prepare/misc";
+import { prepareMul, prepareActivation } from "./prepare/activations";
 import { runOp, prepareKernels } from "./dispatch";
 import * as OP from "./opcodes";
 
@@ -76,6 +78,10 @@ function prepareOp(i: i32): i32 {
   else if (code == OP.OP_MEAN) st = prepareMean(i, out);
   else if (code == OP.OP_CONCATENATION) st = prepareConcat(i, out);
   else if (code == OP.OP_PAD) st = preparePad(i, out);
+  else if (code == OP.OP_MUL) st = prepareMul(i, out);
+  else if (code >= OP.OP_LOGISTIC && code <= OP.OP_LEAKY_RELU) st = prepareActivation(i, code, out);
+  else if (code == OP.OP_FULLY_CONNECTED_SPARSE) st = prepareFcSparse(i, out);
+  else if (code == OP.OP_CONV_2D_SPARSE) st = prepareConvSparse(i, out);
   else return S.failOp(S.ERM_UNSUPPORTED_OP, i, -1, 0, code);
   if (st != S.OK) return st;
   return prepareKernels(code, load<usize>(out));

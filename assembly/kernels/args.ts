@@ -125,6 +125,8 @@
   s2_2: i32 = 0;
   s2_3: i32 = 0; // in2 element strides
   p: AddParams | null = null;
+  /** Planned scratch (ADD_LUT_BYTES when count >= ADD_LUT_MIN_COUNT): the MVP kernel's tables. */
+  scratch: usize = 0;
 }
 
 /** SOFTMAX int8 -> int8 (output scale 1/256, zero point -128), TFLite fixed-point exp. */

@@ -12,6 +12,7 @@ import { median } from "../lib/model/bench.js";
 import { loadTfliteWasm } from "../lib/bench/tflite-wasm.js";
 import { convLayerModel } from "../lib/bench/conv-layer.js";
 import { sharedDir } from "../lib/demo/shared.js";
+import { benchMcu } from "./mcu.js";
 
 const MODELS = { kws: "kws_ref_model.tflite", ic: "pretrainedResnet_quant.tflite", ad: "ad01_int8.tflite" } as const;
 const ROUNDS = Number(process.env.EDGERUN_BENCH_ROUNDS ?? 15);
@@ -81,6 +82,8 @@ async function main(): Promise<void> {
     const t = median(interleaved([{ name: "conv", run: () => it.invoke() }]).get("conv")!);
     say(`| conv ${spec.k}x${spec.k}, ${spec.h}x${spec.w}x${spec.inC} -> ${spec.outC} | ${macs.toLocaleString("en-US")} | ${t.toFixed(1)} | ${(macs / t / 1000).toFixed(1)} |`);
   }
+  say("");
+  await benchMcu(say);
   writeFileSync(join(packageRoot(), "docs", "benchmarks.md"), lines.join("\n") + "\n");
   console.log("\nwrote docs/benchmarks.md");
 }

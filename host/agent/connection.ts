@@ -160,6 +160,17 @@ export function subscribeAsync(client: MqttClient, topics: string[], qos: 0 | 1 
   });
 }
 
+/** Waits for UNSUBACK: brokers such as Aedes may apply a later SUBSCRIBE before an unacknowledged UNSUBSCRIBE. */
+export function unsubscribeAsync(client: MqttClient, topics: string[], timeoutMs = 5000): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs); // not acknowledged: the caller goes on, nothing depends on it
+    client.unsubscribe(topics, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 export function endAsync(client: MqttClient, force = false, timeoutMs = 5000): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => {

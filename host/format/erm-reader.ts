@@ -9,6 +9,7 @@ import {
 } from "./erm-types.js";
 import { EdgerunError } from "./errors.js";
 import { checkOpArity } from "./op-arity.js";
+import { checkSparseOpWeights } from "./sparse-weights.js";
 
 interface Span { offset: number; length: number }
 
@@ -200,6 +201,7 @@ function readOps(dv: DataView, span: Span, ioSpan: Span, parmSpan: Span, tensors
     const params = Array.from({ length: pCount }, (_, k) => dv.getInt32(parmSpan.offset + 4 + (pIndex + k) * 4, true));
     const op: ErmOp = { opcode, inputs, outputs, params, scratch };
     checkOpArity(op, i);
+    if (opcode === Opcode.FULLY_CONNECTED_SPARSE || opcode === Opcode.CONV_2D_SPARSE) checkSparseOpWeights(inputs, tensors, i);
     ops.push(op);
   }
   return ops;

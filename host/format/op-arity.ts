@@ -1,6 +1,9 @@
 // How many inputs, outputs and parameter words each opcode takes. The reader checks every op against this table.
 
-import { ADD_PARAMS, CONV_PARAMS, FC_PARAMS, MEAN_PARAMS, Opcode, PAD_PARAMS, POOL_PARAMS, QUANT_PARAMS, SOFTMAX_PARAMS, opcodeName } from "./opcodes.js";
+import {
+  ADD_PARAMS, CONV_PARAMS, FC_PARAMS, HARD_SWISH_PARAMS, LEAKY_RELU_PARAMS, MEAN_PARAMS, MUL_PARAMS, Opcode, PAD_PARAMS, POOL_PARAMS,
+  QUANT_PARAMS, SIGMOID_TANH_PARAMS, SOFTMAX_PARAMS, opcodeName,
+} from "./opcodes.js";
 import type { ErmOp } from "./erm-types.js";
 import { EdgerunError } from "./errors.js";
 
@@ -22,6 +25,13 @@ export const ARITY = {
   [Opcode.MEAN]: { inputs: [1, 1], params: () => [MEAN_PARAMS.length] },
   [Opcode.CONCATENATION]: { inputs: [1, 64], params: (n) => [1 + 3 * n] },
   [Opcode.PAD]: { inputs: [1, 1], params: () => [PAD_PARAMS.length] },
+  [Opcode.MUL]: { inputs: [2, 2], params: () => [MUL_PARAMS.length] },
+  [Opcode.LOGISTIC]: { inputs: [1, 1], params: () => [SIGMOID_TANH_PARAMS.length] },
+  [Opcode.TANH]: { inputs: [1, 1], params: () => [SIGMOID_TANH_PARAMS.length] },
+  [Opcode.HARD_SWISH]: { inputs: [1, 1], params: () => [HARD_SWISH_PARAMS.length] },
+  [Opcode.LEAKY_RELU]: { inputs: [1, 1], params: () => [LEAKY_RELU_PARAMS.length] },
+  [Opcode.FULLY_CONNECTED_SPARSE]: { inputs: [5, 5], params: () => [FC_PARAMS.length] },
+  [Opcode.CONV_2D_SPARSE]: conv,
 } as const satisfies Record<Opcode, Arity>;
 
 export function checkOpArity(op: ErmOp, index: number): void {

@@ -15,6 +15,14 @@ export enum Opcode {
   MEAN = 11,
   CONCATENATION = 12,
   PAD = 13,
+  MUL = 14,
+  LOGISTIC = 15,
+  TANH = 16,
+  HARD_SWISH = 17,
+  LEAKY_RELU = 18,
+  // Sparse weights (host/format/sparse-weights.ts); numbered apart so dense ops can grow without renumbering.
+  FULLY_CONNECTED_SPARSE = 32,
+  CONV_2D_SPARSE = 33,
 }
 
 export const OPCODE_NAMES = {
@@ -31,6 +39,13 @@ export const OPCODE_NAMES = {
   [Opcode.MEAN]: "MEAN",
   [Opcode.CONCATENATION]: "CONCATENATION",
   [Opcode.PAD]: "PAD",
+  [Opcode.MUL]: "MUL",
+  [Opcode.LOGISTIC]: "LOGISTIC",
+  [Opcode.TANH]: "TANH",
+  [Opcode.HARD_SWISH]: "HARD_SWISH",
+  [Opcode.LEAKY_RELU]: "LEAKY_RELU",
+  [Opcode.FULLY_CONNECTED_SPARSE]: "FULLY_CONNECTED_SPARSE",
+  [Opcode.CONV_2D_SPARSE]: "CONV_2D_SPARSE",
 } as const satisfies Record<Opcode, string>;
 
 export const ALL_OPCODES = Object.keys(OPCODE_NAMES).map(Number) as Opcode[];
@@ -81,6 +96,11 @@ export const SOFTMAX_PARAMS = ["inputMult", "inputLeftShift", "diffMin"] as cons
 export const QUANT_PARAMS = ["mode", "scaleBits", "inZp", "outZp", "mult", "shift"] as const;
 export const MEAN_PARAMS = ["axesMask", "inZp", "outZp", "mult", "shift"] as const;
 export const PAD_PARAMS = ["before0", "before1", "before2", "before3", "after0", "after1", "after2", "after3", "padValue"] as const;
+export const MUL_PARAMS = ["in1Offset", "in2Offset", "outOffset", "outMult", "outShift", "actMin", "actMax"] as const;
+/** LOGISTIC and TANH (TFLM's fixed-point sigmoid/tanh with 4 integer bits). */
+export const SIGMOID_TANH_PARAMS = ["inZp", "inputRangeRadius", "inputMult", "inputLeftShift"] as const;
+export const HARD_SWISH_PARAMS = ["inZp", "outZp", "outMultInt16", "outExponent", "reluishMultInt16", "reluishExponent"] as const;
+export const LEAKY_RELU_PARAMS = ["inZp", "outZp", "identityMult", "identityShift", "alphaMult", "alphaShift", "actMin", "actMax"] as const;
 
 /** QUANTIZE / DEQUANTIZE modes (QuantArgs.mode on the AssemblyScript side). */
 export enum QuantMode {

@@ -147,3 +147,56 @@ export function concatRequantParams(inScale: number, inZp: number, outScale: num
   const scale = Math.fround(Math.fround(inScale) * inverseOutputScale);
   return { scale, bias: Math.fround(-inZp * scale) };
 }
+
+/** MUL int8 (TFLM mul_common.cc): QuantizeMultiplier(s1 * s2 / sOut) in double. */
+export function mulParams(s1: number, zp1: number, s2: number, zp2: number, sOut: number, zpOut: number, actMin = -128, actMax = 127): number[] {
+  const m = quantizeMultiplier((Math.fround(s1) * Math.fround(s2)) / Math.fround(sOut));
+  return [-zp1, -zp2, zpOut, m.mult, m.shift, actMin, actMax];
+}
+
+/**
+ * LOGISTIC and TANH int8 (TFLM logistic_common.cc / tanh.cc): input multiplier of
+ * scale * 2^(31 - 4) by frexp, without QuantizeMultiplier's 2^31 correction, and the input
+ * radius CalculateInputRadius(4, leftShift, 31). Words: inZp, radius, inputMult, inputLeftShift.
+ */
+export function sigmoidTanhParams(inScale: number, inZp: number): number[] {
+  const inputIntegerBits = 4;
+  const real = Math.fround(inScale) * 2 ** (31 - inputIntegerBits);
+  const { fraction, exponent } = frexp(real);
+  const mult = roundHalfAway(fraction * TWO_31);
+  if (mult >= TWO_31) throw new EdgerunError("QUANT_MULTIPLIER_RANGE", "logistic/tanh input multiplier rounds to 2^31", { actual: real });
+  const maxInputRescaled = ((1 << inputIntegerBits) - 1) * 2 ** (31 - inputIntegerBits) / 2 ** exponent;
+  const radius = Math.floor(maxInputRescaled);
+  return [inZp, radius, mult, exponent];
+}
+
+/** DownScaleInt32ToInt16Multiplier: a Q31 multiplier rounded to Q15. */
+function toInt16Multiplier(m: number): number {
+  if (m >= 2147483647 - (1 << 15)) return 32767;
+  return Math.floor((m + (1 << 15)) / 65536);
+}
+
+/**
+ * HARD_SWISH int8 (TFLM hard_swish_common.cc), float32 arithmetic as in Prepare. Words: inZp,
+ * outZp, outputMultiplierInt16, outputExponent, reluishMultiplierInt16, reluishExponent.
+ */
+export function hardSwishParams(inScale: number, inZp: number, outScale: number, outZp: number): number[] {
+  const hiresInputScale = Math.fround(Math.fround(1 / 128) * Math.fround(inScale));
+  const reluishScale = Math.fround(3 / 32768);
+  const out = quantizeMultiplier(Math.fround(hiresInputScale / Math.fround(outScale)));
+  if (out.shift > 0) throw new EdgerunError("QUANT_MULTIPLIER_RANGE", "hard-swish output scale is too small for the input scale", { expected: "<= 0", actual: out.shift });
+  const reluish = quantizeMultiplier(Math.fround(hiresInputScale / reluishScale));
+  return [inZp, outZp, toInt16Multiplier(out.mult), out.shift, toInt16Multiplier(reluish.mult), reluish.shift];
+}
+
+/**
+ * LEAKY_RELU int8 (TFLM leaky_relu_common.cc) plus an activation clamp, so one op also covers
+ * ReLU (alpha 0) and Clip (alpha 1, clamp) that could not fuse. Words: inZp, outZp, identity
+ * mult/shift, alpha mult/shift, actMin, actMax.
+ */
+export function leakyReluParams(inScale: number, inZp: number, outScale: number, outZp: number, alpha: number, actMin = -128, actMax = 127): number[] {
+  const fi = Math.fround(inScale), fo = Math.fround(outScale);
+  const a = quantizeMultiplier(Math.fround(Math.fround(fi * Math.fround(alpha)) / fo));
+  const id = quantizeMultiplier(Math.fround(fi / fo));
+  return [inZp, outZp, id.mult, id.shift, a.mult, a.shift, actMin, actMax];
+}

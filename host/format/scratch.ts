@@ -50,3 +50,10 @@ export function depthwiseScratchBytes(_s: ConvScratchShape): number {
 export function fcScratchBytes(_s: FcScratchShape): number {
   return 0;
 }
+
+/** ADD: the MVP kernel's input tables when the op is large enough (assembly/kernels/add/mvp.ts). */
+export const ADD_LUT_MIN_COUNT = 512;
+export const ADD_LUT_BYTES = 2048;
+export function addScratchBytes(count: number): number {
+  return count >= ADD_LUT_MIN_COUNT ? ADD_LUT_BYTES : 0;
+}

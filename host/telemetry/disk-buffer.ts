@@ -26,13 +26,15 @@ export class DiskBuffer {
     return this.seqs.length;
   }
 
-  push(payload: string): number {
+  /** Queues one message; `make` gets its sequence number (gaps in it show drops downstream). */
+  push(make: (seq: number) => string): number {
     while (this.seqs.length >= this.maxMessages) {
       rmSync(this.file(this.seqs.shift()!), { force: true });
       this.dropped++;
     }
-    const seq = this.next++;
-    writeFileAtomic(this.file(seq), payload);
+    const seq = this.next;
+    writeFileAtomic(this.file(seq), make(seq));
+    this.next++;
     this.seqs.push(seq);
     return seq;
   }

@@ -13,6 +13,8 @@ export const TELEMETRY_SCHEMA = "edgerun.telemetry/1";
 export interface TelemetryMessage {
   schema: typeof TELEMETRY_SCHEMA;
   deviceId: string;
+  /** Per device, increasing across restarts (kept with the disk buffer). */
+  seq: number;
   ts: string;
   intervalMs: number;
   model: { id: string; version: string } | null;
@@ -61,7 +63,7 @@ export class TelemetryReporter {
     const mem = process.memoryUsage();
     const rt = m?.interpreter.memory;
     const lookups = w.cacheHits + w.cacheMisses;
-    const msg: TelemetryMessage = {
+    const msg: Omit<TelemetryMessage, "seq"> = {
       schema: TELEMETRY_SCHEMA, deviceId: this.o.deviceId, ts: new Date(now).toISOString(), intervalMs,
       model: m ? { id: m.manifest.modelId, version: m.manifest.version } : null,
       inferences: w.inferences, errors: w.errors, throughputPerS: Number(((w.inferences * 1000) / intervalMs).toFixed(3)),
@@ -72,7 +74,7 @@ export class TelemetryReporter {
       buffer: { queued: this.buffer.size, dropped: this.buffer.dropped },
     };
     try {
-      this.buffer.push(JSON.stringify(msg));
+      this.buffer.push((seq) => JSON.stringify({ ...msg, seq }));
     } catch {
       return; // disk full: this window is lost, serving goes on; the drop shows as a gap in seq
     }

@@ -6,10 +6,11 @@ import { PoolArgs, AddArgs, SoftmaxArgs, QuantArgs, MeanArgs, ConcatArgs, Concat
 import { rtAlloc } from "../alloc";
 import { dim, dataOf, elements, byteLength, rankOf, dtypeOf, zeroPoint, DT_INT8, DT_UINT8, DT_FLOAT32 } from "../tensors";
 import {
-  inT, outT, param, numIn, expectCounts, expectTensor, expectElements, expectDim, expectRange, expectActRange,
+  inT, outT, param, numIn, scratchT, expectCounts, expectTensor, expectElements, expectDim, expectRange, expectActRange,
   expectWindow, expectAddParams,
 } from "./common";
 import { fillAddParams } from "./conv";
+import { addScratchBytes } from "../../kernels/add/index";
 
 export function preparePool(op: i32, out: usize): i32 {
   let st = expectCounts(op, 1, 1, 8);
@@ -60,6 +61,12 @@ export function prepareAdd(op: i32, out: usize): i32 {
     s2 *= d2;
   }
   a.broadcast = same ? 0 : 1;
+  const need = addScratchBytes(a.count);
+  if (need > 0) {
+    const s = scratchT(op);
+    if (s < 0 || byteLength(s) < need) return S.failOp(S.ERM_BAD_PARAMS, op, s, need, s < 0 ? 0 : byteLength(s));
+    a.scratch = dataOf(s);
+  }
   const p = fillAddParams(op, 0);
   if (changetype<usize>(p) == 0) return S.RUNTIME_OUT_OF_MEMORY;
   a.p = p;

@@ -4,6 +4,7 @@
 import { AddArgs } from "../args";
 import { qs8_add__ref } from "./ref";
 import { qs8_add_lut__mvp } from "./mvp";
+export { addScratchBytes } from "./mvp";
 import { qs8_add_16x__simd } from "./simd";
 
 export function addRun(a: AddArgs, tier: i32): void {

@@ -4,15 +4,22 @@
 // high multiply done as one shift ((a*b + 2^30) >> 31 equals gemmlowp's nudge-and-truncate
 // rounding for every product; only a == b == INT32_MIN saturates, which a multiplier never is).
 // Handles both the same-shape and the broadcast layout of AddArgs. Calls with fewer than
-// LUT_MIN_COUNT elements take the reference (building the tables would cost more).
-// Not reentrant: the tables are one static 2 KiB buffer.
+// ADD_LUT_MIN_COUNT elements take the reference (building the tables would cost more).
+// The tables live in the op's planned scratch (ADD_LUT_BYTES of the arena, see addScratchBytes),
+// so they cost RAM only while an ADD runs.
 
 import { AddArgs, AddParams } from "../args";
 import { clampI32, roundingDivideByPot } from "../common/fixedpoint";
 import { addScaleInput, qs8_add__ref } from "./ref";
 
-const LUT_MIN_COUNT: i32 = 512;
-const tables: usize = memory.data(2048, 16); // [in1: 256 x i32][in2: 256 x i32], index x + 128
+/** Calls this large and larger get tables; the same constants are in host/format/scratch.ts. */
+export const ADD_LUT_MIN_COUNT: i32 = 512;
+export const ADD_LUT_BYTES: i32 = 2048; // [in1: 256 x i32][in2: 256 x i32], index x + 128
+
+/** Scratch an ADD of `count` output elements needs (build-independent). */
+export function addScratchBytes(count: i32): i32 {
+  return count >= ADD_LUT_MIN_COUNT ? ADD_LUT_BYTES : 0;
+}
 
 /** srdhm for b != INT32_MIN: one 64-bit multiply, add and shift (see the header). */
 // @ts-ignore: decorator
@@ -29,12 +36,12 @@ const tables: usize = memory.data(2048, 16); // [in1: 256 x i32][in2: 256 x i32]
 
 export function qs8_add_lut__mvp(a: AddArgs): void {
   const p = changetype<AddParams>(a.p);
-  if (a.count < LUT_MIN_COUNT || p.outShift > 0 || p.outMult == i32.MIN_VALUE) {
+  if (a.count < ADD_LUT_MIN_COUNT || a.scratch == 0 || p.outShift > 0 || p.outMult == i32.MIN_VALUE) {
     qs8_add__ref(a);
     return;
   }
-  const t1 = tables;
-  const t2 = tables + 1024;
+  const t1 = a.scratch;
+  const t2 = a.scratch + 1024;
   for (let x = -128; x < 128; x++) {
     const k = <usize>((x + 128) << 2);
     store<i32>(t1 + k, addScaleInput(x, p.in1Offset, p.leftShift, p.in1Mult, p.in1Shift));

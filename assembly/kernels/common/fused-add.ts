@@ -47,6 +47,92 @@ import { multiplyByQuantizedMultiplier, clampI32 } from "./fixedpoint";
   store<i8>(output + index, q);
 }
 
+// ---- Fast fused ADD (both builds) ----
+// An ADD input x (int8) is rescaled as s = rdbp(srdhm((x + offset) << L, m), e). With
+// |x + offset| < 2^9 and T = 31 - L <= 22, srdhm's 64-bit product splits exactly into i32 parts:
+// srdhm(x' << L, m) = floor((x' * m + 2^(T-1)) / 2^T) = x' * (m >> T) + ((x' * (m & (2^T-1)) + 2^(T-1)) >> T)
+// (floor((a*b + 2^30) / 2^31) is gemmlowp's nudge-and-truncate for every product but
+// INT32_MIN * INT32_MIN, and |x' << L| < 2^29). Both products fit 31 bits, so the two input
+// rescales need no i64 (WASM3 emulates i64 on 32-bit cores); the output stage keeps one 64-bit
+// multiply. TFLite's ADD uses L = 20 (T = 11); other L take the spec path (addInt8).
+
+// Word offsets of the constants addFastSetup writes (scalar block: i32 each; SIMD block: i32x4 each).
+const FA_OFF1: i32 = 0, FA_A1: i32 = 1, FA_B1: i32 = 2, FA_E1: i32 = 3, FA_MASK1: i32 = 4;
+const FA_OFF2: i32 = 5, FA_A2: i32 = 6, FA_B2: i32 = 7, FA_E2: i32 = 8, FA_MASK2: i32 = 9;
+const FA_T: i32 = 10, FA_R: i32 = 11, FA_OUTM: i32 = 12, FA_OUTE: i32 = 13, FA_OUTMASK: i32 = 14;
+const FA_OUTOFF: i32 = 15, FA_MIN: i32 = 16, FA_MAX: i32 = 17;
+const FA_WORDS: i32 = 18;
+
+// One block per build (not reentrant, like add/mvp.ts's tables): rewritten at the start of every
+// kernel call that has a fused ADD.
+const addFastScalar: usize = memory.data(FA_WORDS * 4, 16);
+
+// @ts-ignore: decorator
+@inline function addFastEligible(p: AddParams): bool {
+  return p.leftShift >= 9 && p.leftShift <= 20 && p.in1Shift <= 0 && p.in2Shift <= 0 && p.outShift <= 0;
+}
+
+/** Writes the constants as i32 words to addFastScalar; 0 when the fast path does not apply. */
+function addFastWords(residual: usize, add: AddParams | null): usize {
+  if (residual == 0) return 0;
+  const p = changetype<AddParams>(add);
+  if (!addFastEligible(p)) return 0;
+  const k = addFastScalar;
+  const T = 31 - p.leftShift;
+  const lowMask = (1 << T) - 1;
+  store<i32>(k, p.in1Offset, FA_OFF1 << 2); store<i32>(k, p.in1Mult >> T, FA_A1 << 2);
+  store<i32>(k, p.in1Mult & lowMask, FA_B1 << 2); store<i32>(k, -p.in1Shift, FA_E1 << 2);
+  store<i32>(k, <i32>((<i64>1 << -p.in1Shift) - 1), FA_MASK1 << 2);
+  store<i32>(k, p.in2Offset, FA_OFF2 << 2); store<i32>(k, p.in2Mult >> T, FA_A2 << 2);
+  store<i32>(k, p.in2Mult & lowMask, FA_B2 << 2); store<i32>(k, -p.in2Shift, FA_E2 << 2);
+  store<i32>(k, <i32>((<i64>1 << -p.in2Shift) - 1), FA_MASK2 << 2);
+  store<i32>(k, T, FA_T << 2); store<i32>(k, 1 << (T - 1), FA_R << 2);
+  store<i32>(k, p.outMult, FA_OUTM << 2); store<i32>(k, -p.outShift, FA_OUTE << 2);
+  store<i32>(k, <i32>((<i64>1 << -p.outShift) - 1), FA_OUTMASK << 2);
+  store<i32>(k, p.outOffset, FA_OUTOFF << 2); store<i32>(k, p.actMin, FA_MIN << 2); store<i32>(k, p.actMax, FA_MAX << 2);
+  return k;
+}
+
+/**
+ * Scalar constants of a fused ADD for addInt8Fast, or 0 when there is none (residual == 0) or
+ * its shifts are outside the fast path's range (then storeOutputFused uses addInt8).
+ */
+export function addFastSetup(residual: usize, add: AddParams | null): usize {
+  return addFastWords(residual, add);
+}
+
+// @ts-ignore: decorator
+@inline function rdbpScalar(x: i32, e: i32, mask: i32): i32 {
+  return (x >> e) + <i32>((x & mask) > (mask >> 1) + (x >>> 31));
+}
+
+/** addInt8(x1, x2, p) with the constants k = addFastSetup(...) (see the section comment). */
+// @ts-ignore: decorator
+@inline export function addInt8Fast(x1: i32, x2: i32, k: usize): i32 {
+  const T = load<i32>(k, FA_T << 2), R = load<i32>(k, FA_R << 2);
+  const v1 = x1 + load<i32>(k, FA_OFF1 << 2), v2 = x2 + load<i32>(k, FA_OFF2 << 2);
+  const h1 = v1 * load<i32>(k, FA_A1 << 2) + ((v1 * load<i32>(k, FA_B1 << 2) + R) >> T);
+  const h2 = v2 * load<i32>(k, FA_A2 << 2) + ((v2 * load<i32>(k, FA_B2 << 2) + R) >> T);
+  const s = rdbpScalar(h1, load<i32>(k, FA_E1 << 2), load<i32>(k, FA_MASK1 << 2)) +
+    rdbpScalar(h2, load<i32>(k, FA_E2 << 2), load<i32>(k, FA_MASK2 << 2));
+  const r = <i32>((<i64>s * <i64>load<i32>(k, FA_OUTM << 2) + (<i64>1 << 30)) >> 31);
+  const q = rdbpScalar(r, load<i32>(k, FA_OUTE << 2), load<i32>(k, FA_OUTMASK << 2)) + load<i32>(k, FA_OUTOFF << 2);
+  return clampI32(q, load<i32>(k, FA_MIN << 2), load<i32>(k, FA_MAX << 2));
+}
+
+/** storeOutput with the fast ADD when k != 0 (k = addFastSetup(residual, add)). */
+// @ts-ignore: decorator
+@inline export function storeOutputFused(output: usize, index: usize, q: i32, residual: usize, add: AddParams | null, k: usize): void {
+  if (residual != 0) storeAdded(output, index, q, residual, add, k);
+  else store<i8>(output + index, q);
+}
+
+// Out of line so the kernels' inner loops stay small.
+function storeAdded(output: usize, index: usize, q: i32, residual: usize, add: AddParams | null, k: usize): void {
+  const r = <i32>load<i8>(residual + index);
+  store<i8>(output + index, k != 0 ? addInt8Fast(q, r, k) : addInt8(q, r, changetype<AddParams>(add)));
+}
+
 // ---- SIMD output stage (SIMD build only) ----
 
 /**
@@ -128,6 +214,94 @@ export function packRequantGroup(dst: usize, bias: usize, mult: usize, shift: us
   const s2 = mulByQuantizedMultiplierI32x4(i32x4.shl(i32x4.add(r, i32x4.splat(p.in2Offset)), p.leftShift), p.in2Mult, p.in2Shift);
   const raw = i32x4.add(mulByQuantizedMultiplierI32x4(i32x4.add(s1, s2), p.outMult, p.outShift), i32x4.splat(p.outOffset));
   return i32x4.min_s(i32x4.max_s(raw, i32x4.splat(p.actMin)), i32x4.splat(p.actMax));
+}
+
+const addFastVector: usize = memory.data(FA_WORDS * 16, 16);
+
+/** SIMD twin of addFastSetup: the same constants, each splat to 4 lanes (shift counts read from lane 0). */
+export function addFastSetupI32x4(residual: usize, add: AddParams | null): usize {
+  const k = addFastWords(residual, add);
+  if (k == 0) return 0;
+  for (let i = 0; i < FA_WORDS; i++) v128.store(addFastVector + (<usize>i << 4), i32x4.splat(load<i32>(k + (<usize>i << 2))));
+  return addFastVector;
+}
+
+// rdbp(h, e) for |h| < 2^30: (h + half + (h < 0 && e > 0 ? -1 : 0)) >> e, with half = 2^(e-1)
+// (0 when e == 0) and nz = -1 when e > 0, else 0.
+// @ts-ignore: decorator
+@inline function rdbpSmallI32x4(h: v128, e: i32, half: v128, nz: v128): v128 {
+  return i32x4.shr_s(i32x4.add(i32x4.add(h, half), v128.and(i32x4.shr_s(h, 31), nz)), e);
+}
+
+// One ADD input rescaled (see the section comment): v = x + offset, then srdhm split in two i32 products.
+// @ts-ignore: decorator
+@inline function rescaleI32x4(x: v128, off: v128, A: v128, B: v128, R: v128, T: i32, e: i32, half: v128, nz: v128): v128 {
+  const v = i32x4.add(x, off);
+  const h = i32x4.add(i32x4.mul(v, A), i32x4.shr_s(i32x4.add(i32x4.mul(v, B), R), T));
+  return rdbpSmallI32x4(h, e, half, nz);
+}
+
+// rdbpSmallI32x4's constants for exponent e.
+// @ts-ignore: decorator
+@inline function halfOf(e: i32): v128 {
+  return i32x4.splat(e > 0 ? 1 << (e - 1) : 0);
+}
+// @ts-ignore: decorator
+@inline function nzOf(e: i32): v128 {
+  return i32x4.splat(e > 0 ? -1 : 0);
+}
+
+/**
+ * Fused-ADD pass over n bytes (SIMD build): out[i] = ADD(q[i], residual[i]). residual may alias
+ * out (each 16-byte block is read before it is written); q must not overlap either. fast is
+ * addFastSetupI32x4(residual, add) (0: the spec-shaped vector path).
+ */
+export function addRowI8(out: usize, q: usize, residual: usize, n: i32, add: AddParams | null, fast: usize): void {
+  let i = 0;
+  if (fast != 0) {
+    const k = fast;
+    const off1 = v128.load(k, FA_OFF1 << 4), A1 = v128.load(k, FA_A1 << 4), B1 = v128.load(k, FA_B1 << 4);
+    const off2 = v128.load(k, FA_OFF2 << 4), A2 = v128.load(k, FA_A2 << 4), B2 = v128.load(k, FA_B2 << 4);
+    const R = v128.load(k, FA_R << 4), T = load<i32>(k, FA_T << 4);
+    const e1 = load<i32>(k, FA_E1 << 4), half1 = halfOf(e1), nz1 = nzOf(e1);
+    const e2 = load<i32>(k, FA_E2 << 4), half2 = halfOf(e2), nz2 = nzOf(e2);
+    const M = v128.load(k, FA_OUTM << 4), E = load<i32>(k, FA_OUTE << 4), halfO = halfOf(E), nzO = nzOf(E);
+    const zp = v128.load(k, FA_OUTOFF << 4), lo = v128.load(k, FA_MIN << 4), hi = v128.load(k, FA_MAX << 4);
+    const nudge = i64x2.splat(<i64>1 << 30);
+    for (; i + 8 <= n; i += 8) {
+      const j = <usize>i;
+      const qv = i16x8.extend_low_i8x16_s(v128.load64_zero(q + j)), rv = i16x8.extend_low_i8x16_s(v128.load64_zero(residual + j));
+      // Lanes 0-3 and 4-7: s = rescale(q) + rescale(r), then srdhm(s, M) in 64-bit lanes and rdbp.
+      const s0 = i32x4.add(rescaleI32x4(i32x4.extend_low_i16x8_s(qv), off1, A1, B1, R, T, e1, half1, nz1),
+        rescaleI32x4(i32x4.extend_low_i16x8_s(rv), off2, A2, B2, R, T, e2, half2, nz2));
+      const s1 = i32x4.add(rescaleI32x4(i32x4.extend_high_i16x8_s(qv), off1, A1, B1, R, T, e1, half1, nz1),
+        rescaleI32x4(i32x4.extend_high_i16x8_s(rv), off2, A2, B2, R, T, e2, half2, nz2));
+      const h0 = v128.shuffle<i32>(i64x2.shr_u(i64x2.add(i64x2.extmul_low_i32x4_s(s0, M), nudge), 31),
+        i64x2.shr_u(i64x2.add(i64x2.extmul_high_i32x4_s(s0, M), nudge), 31), 0, 2, 4, 6);
+      const h1 = v128.shuffle<i32>(i64x2.shr_u(i64x2.add(i64x2.extmul_low_i32x4_s(s1, M), nudge), 31),
+        i64x2.shr_u(i64x2.add(i64x2.extmul_high_i32x4_s(s1, M), nudge), 31), 0, 2, 4, 6);
+      // |h| < 2^30: the out stage's input is below 2^30 and its multiplier below 2^31.
+      const o0 = i32x4.add(rdbpSmallI32x4(h0, E, halfO, nzO), zp);
+      const o1 = i32x4.add(rdbpSmallI32x4(h1, E, halfO, nzO), zp);
+      const b = i16x8.narrow_i32x4_s(i32x4.min_s(i32x4.max_s(o0, lo), hi), i32x4.min_s(i32x4.max_s(o1, lo), hi));
+      v128.store64_lane(out + j, i8x16.narrow_i16x8_s(b, b), 0);
+    }
+  } else {
+    const p = changetype<AddParams>(add);
+    for (; i + 8 <= n; i += 8) {
+      const j = <usize>i;
+      const qv = i16x8.extend_low_i8x16_s(v128.load64_zero(q + j)), rv = i16x8.extend_low_i8x16_s(v128.load64_zero(residual + j));
+      const o0 = addInt8I32x4(i32x4.extend_low_i16x8_s(qv), i32x4.extend_low_i16x8_s(rv), p);
+      const o1 = addInt8I32x4(i32x4.extend_high_i16x8_s(qv), i32x4.extend_high_i16x8_s(rv), p);
+      v128.store64_lane(out + j, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(o0, o1), o0), 0);
+    }
+  }
+  const k = fast != 0 ? addFastScalar : 0; // addFastSetupI32x4 filled both blocks
+  for (; i < n; i++) {
+    const j = <usize>i;
+    const x1 = <i32>load<i8>(q + j), x2 = <i32>load<i8>(residual + j);
+    store<i8>(out + j, k != 0 ? addInt8Fast(x1, x2, k) : addInt8(x1, x2, changetype<AddParams>(add)));
+  }
 }
 
 // Lane spill area for stores that cannot take a whole vector (channel tails, fused ADD).

@@ -1,6 +1,6 @@
 import { ConvArgs } from "../args";
 import { qs8_conv2d__ref } from "./ref";
-import { qs8_conv2d_2x4__mvp } from "./mvp";
+import { qs8_conv2d_4x4__mvp } from "./mvp";
 import { conv2dPackSimd, isPointwise, qs8_conv2d_4x8__simd, rowBufferBytes } from "./simd";
 import { CONV2D_REF, CONV2D_SIMD, conv2dSelect } from "./variants";
 
@@ -31,5 +31,5 @@ export function conv2dRun(a: ConvArgs, tier: i32): void {
       return;
     }
   }
-  qs8_conv2d_2x4__mvp(a);
+  qs8_conv2d_4x4__mvp(a);
 }

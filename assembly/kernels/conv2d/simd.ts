@@ -1,6 +1,6 @@
 import { rtAlloc } from "../../graph/alloc";
 import { ConvArgs } from "../args";
-import { RQ_GROUP_BYTES, packRequantGroup, requantizeI32x4, storeLanes8 } from "../common/fused-add";
+import { RQ_GROUP_BYTES, addFastSetupI32x4, addRowI8, packRequantGroup, requantizeI32x4, storeLanes8 } from "../common/fused-add";
 
 // SIMD CONV_2D. General case: for each output row, the kH input rows it reads are widened to
 // i16 (x + inputOffset) into scratch, with zeros where the filter hangs over the image, so
@@ -11,6 +11,9 @@ import { RQ_GROUP_BYTES, packRequantGroup, requantizeI32x4, storeLanes8 } from "
 // Unpadded 1x1 convolutions get no arena scratch; their buffer (one widened row, or 64 pixels
 // at a time when stride 1 makes all pixels one contiguous run) is allocated with the packed
 // weights at load (SIMD build only; the MVP kernel needs none).
+// A fused ADD runs as a separate vector pass per output row (or 64-pixel chunk): the tiles write
+// the conv values to a stash after the packed weights, then addRowI8 combines stash and residual
+// into the output 16 bytes at a time, which keeps the tiles' registers for the accumulators.
 
 const BLOCK_HEADER_BYTES: i32 = 2 * RQ_GROUP_BYTES; // requant constants of 8 channels
 
@@ -51,7 +54,8 @@ export function conv2dPackSimd(a: ConvArgs): void {
   const bb = blockBytes(a);
   // An unpadded 1x1 has no arena scratch (it runs at the peak of the memory plan): its widened
   // input buffer lives after the weights, in load-time memory.
-  a.packed = rtAlloc(<usize>(((a.outC + 7) >> 3) * bb + (isPointwise(a) ? pointwiseBufferBytes(a) : 0)));
+  a.packed = rtAlloc(<usize>(((a.outC + 7) >> 3) * bb + (isPointwise(a) ? pointwiseBufferBytes(a) : 0) +
+    (a.residual != 0 ? stashBytes(a) : 0)));
   if (a.packed == 0) return; // out of memory: run falls back to the MVP kernel
   let dst = a.packed;
   for (let o0 = 0; o0 < a.outC; o0 += 8) {
@@ -88,6 +92,16 @@ const POINTWISE_CHUNK: i32 = 64; // pixels widened at a time by a stride-1 1x1
   return max(rowBufferBytes(a), ((POINTWISE_CHUNK * a.inC + 2) * 2 + 15) & ~15);
 }
 
+/** Conv values of one output row or pointwise chunk before the fused ADD. */
+// @ts-ignore: decorator
+@inline function stashBytes(a: ConvArgs): i32 {
+  return (max(a.outW, POINTWISE_CHUNK) * a.outC + 15) & ~15;
+}
+// @ts-ignore: decorator
+@inline function stash(a: ConvArgs): usize {
+  return a.packed + <usize>(((a.outC + 7) >> 3) * blockBytes(a) + (isPointwise(a) ? pointwiseBufferBytes(a) : 0));
+}
+
 /** The widened input rows: arena scratch, or for an unpadded 1x1 the area after the packed weights. */
 // @ts-ignore: decorator
 @inline function rowBuffers(a: ConvArgs): usize {
@@ -118,12 +132,14 @@ function widen(src: usize, dst: usize, n: i32, offset: i32): void {
  * conv2dPackSimd, a.scratch holds conv2dScratchBytes(a) bytes (none for an unpadded 1x1).
  */
 export function qs8_conv2d_4x8__simd(a: ConvArgs): void {
+  const fast = addFastSetupI32x4(a.residual, a.add);
   if (isPointwise(a) && a.strideH == 1 && a.strideW == 1) {
-    pointwiseContiguous(a);
+    pointwiseContiguous(a, fast);
     return;
   }
   const rowBytes = <usize>rowBufferBytes(a);
   const rows = rowBuffers(a);
+  const outRow = <usize>(a.outW * a.outC);
   for (let oy = 0; oy < a.outH; oy++) {
     const iy0 = oy * a.strideH - a.padTop;
     let kh0 = 0;
@@ -131,33 +147,39 @@ export function qs8_conv2d_4x8__simd(a: ConvArgs): void {
     let kh1 = a.kH;
     while (kh1 > kh0 && iy0 + (kh1 - 1) * a.dilH >= a.inH) kh1--;
     for (let kh = kh0; kh < kh1; kh++) fillRow(a, iy0 + kh * a.dilH, rows + <usize>kh * rowBytes);
+    const at = <usize>oy * outRow;
+    const out = a.residual != 0 ? stash(a) : a.output + at;
     let ox = 0;
-    for (; ox + 4 <= a.outW; ox += 4) convTile4(a, rows, rowBytes, ox, oy * a.outW + ox, kh0, kh1);
-    for (; ox < a.outW; ox++) convTile1(a, rows, rowBytes, ox, oy * a.outW + ox, kh0, kh1);
+    for (; ox + 4 <= a.outW; ox += 4) convTile4(a, rows, rowBytes, ox, out + <usize>(ox * a.outC), kh0, kh1);
+    for (; ox < a.outW; ox++) convTile1(a, rows, rowBytes, ox, out + <usize>(ox * a.outC), kh0, kh1);
+    if (a.residual != 0) addRowI8(a.output + at, out, a.residual + at, <i32>outRow, a.add, fast);
   }
 }
 
 /** Unpadded stride-1 1x1: the pixels are one contiguous run, tiled POINTWISE_CHUNK at a time across rows. */
-function pointwiseContiguous(a: ConvArgs): void {
+function pointwiseContiguous(a: ConvArgs, fast: usize): void {
   const rows = rowBuffers(a);
   const pixels = a.outH * a.outW;
   for (let p0 = 0; p0 < pixels; p0 += POINTWISE_CHUNK) {
     const n = min(POINTWISE_CHUNK, pixels - p0);
     widen(a.input + <usize>(p0 * a.inC), rows, n * a.inC, a.inputOffset);
+    const at = <usize>(p0 * a.outC);
+    const out = a.residual != 0 ? stash(a) : a.output + at;
     let m = 0;
-    for (; m + 4 <= n; m += 4) convTile4(a, rows, 0, m, p0 + m, 0, 1);
-    for (; m < n; m++) convTile1(a, rows, 0, m, p0 + m, 0, 1);
+    for (; m + 4 <= n; m += 4) convTile4(a, rows, 0, m, out + <usize>(m * a.outC), 0, 1);
+    for (; m < n; m++) convTile1(a, rows, 0, m, out + <usize>(m * a.outC), 0, 1);
+    if (a.residual != 0) addRowI8(a.output + at, out, a.residual + at, n * a.outC, a.add, fast);
   }
 }
 
-/** Pixels bufX..bufX+3 of the row buffers (output pixels outPixel..outPixel+3) x all channels. */
-function convTile4(a: ConvArgs, rows: usize, rowBytes: usize, bufX: i32, outPixel: i32, kh0: i32, kh1: i32): void {
+/** Pixels bufX..bufX+3 of the row buffers x all channels, stored at out (pixel stride outC). */
+function convTile4(a: ConvArgs, rows: usize, rowBytes: usize, bufX: i32, out: usize, kh0: i32, kh1: i32): void {
   const taps = rowTaps(a), pairs = runPairs(a);
   const bb = <usize>blockBytes(a);
   const ps = <usize>(a.strideW * a.inC * 2), ts = <usize>(a.dilW * a.inC * 2);
   const rowWeights = <usize>(taps * pairs * 32);
   const outv = i32x4.splat(a.outputOffset), lo = i32x4.splat(a.actMin), hi = i32x4.splat(a.actMax);
-  const outIndex = <usize>(outPixel * a.outC), outPx = <usize>a.outC;
+  const outPx = <usize>a.outC;
   let pb = a.packed;
   for (let o = 0; o < a.outC; o += 8) {
     let c00 = v128.load(pb), c01 = v128.load(pb, RQ_GROUP_BYTES);
@@ -189,26 +211,25 @@ function convTile4(a: ConvArgs, rows: usize, rowBytes: usize, bufX: i32, outPixe
     }
     const n = min(8, a.outC - o);
     const rq1 = pb + <usize>RQ_GROUP_BYTES;
-    let idx = outIndex + <usize>o;
-    storeLanes8(a.output, idx, requantizeI32x4(c00, pb, outv, lo, hi), requantizeI32x4(c01, rq1, outv, lo, hi), 0, n, a.residual, a.add);
+    let idx = <usize>o;
+    storeLanes8(out, idx, requantizeI32x4(c00, pb, outv, lo, hi), requantizeI32x4(c01, rq1, outv, lo, hi), 0, n, 0, null);
     idx += outPx;
-    storeLanes8(a.output, idx, requantizeI32x4(c10, pb, outv, lo, hi), requantizeI32x4(c11, rq1, outv, lo, hi), 0, n, a.residual, a.add);
+    storeLanes8(out, idx, requantizeI32x4(c10, pb, outv, lo, hi), requantizeI32x4(c11, rq1, outv, lo, hi), 0, n, 0, null);
     idx += outPx;
-    storeLanes8(a.output, idx, requantizeI32x4(c20, pb, outv, lo, hi), requantizeI32x4(c21, rq1, outv, lo, hi), 0, n, a.residual, a.add);
+    storeLanes8(out, idx, requantizeI32x4(c20, pb, outv, lo, hi), requantizeI32x4(c21, rq1, outv, lo, hi), 0, n, 0, null);
     idx += outPx;
-    storeLanes8(a.output, idx, requantizeI32x4(c30, pb, outv, lo, hi), requantizeI32x4(c31, rq1, outv, lo, hi), 0, n, a.residual, a.add);
+    storeLanes8(out, idx, requantizeI32x4(c30, pb, outv, lo, hi), requantizeI32x4(c31, rq1, outv, lo, hi), 0, n, 0, null);
     pb += bb;
   }
 }
 
-/** Pixel bufX of the row buffers (output pixel outPixel) x all channels. */
-function convTile1(a: ConvArgs, rows: usize, rowBytes: usize, bufX: i32, outPixel: i32, kh0: i32, kh1: i32): void {
+/** Pixel bufX of the row buffers x all channels, stored at out. */
+function convTile1(a: ConvArgs, rows: usize, rowBytes: usize, bufX: i32, out: usize, kh0: i32, kh1: i32): void {
   const taps = rowTaps(a), pairs = runPairs(a);
   const bb = <usize>blockBytes(a);
   const ts = <usize>(a.dilW * a.inC * 2);
   const rowWeights = <usize>(taps * pairs * 32);
   const outv = i32x4.splat(a.outputOffset), lo = i32x4.splat(a.actMin), hi = i32x4.splat(a.actMax);
-  const outIndex = <usize>(outPixel * a.outC);
   let pb = a.packed;
   for (let o = 0; o < a.outC; o += 8) {
     let c0 = v128.load(pb), c1 = v128.load(pb, RQ_GROUP_BYTES);
@@ -229,7 +250,7 @@ function convTile1(a: ConvArgs, rows: usize, rowBytes: usize, bufX: i32, outPixe
     }
     const q0 = requantizeI32x4(c0, pb, outv, lo, hi);
     const q1 = requantizeI32x4(c1, pb + <usize>RQ_GROUP_BYTES, outv, lo, hi);
-    storeLanes8(a.output, outIndex + <usize>o, q0, q1, 0, min(8, a.outC - o), a.residual, a.add);
+    storeLanes8(out, <usize>o, q0, q1, 0, min(8, a.outC - o), 0, null);
     pb += bb;
   }
 }

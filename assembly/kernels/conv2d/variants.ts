@@ -17,7 +17,7 @@ export const CONV2D_SIMD: i32 = 2;
 
 export const CONV2D_VARIANTS: KernelVariant[] = [
   new KernelVariant("qs8_conv2d__ref", 0, BUILD_ANY, "any shape"),
-  new KernelVariant("qs8_conv2d_2x4__mvp", 1, BUILD_MVP, "any shape"),
+  new KernelVariant("qs8_conv2d_4x4__mvp", 1, BUILD_MVP, "any shape"),
   new KernelVariant("qs8_conv2d_4x8__simd", 1, BUILD_SIMD, "any shape"),
 ];
 

@@ -3,11 +3,12 @@
 import { DType, Opcode, TensorKind, DTYPE_NAMES } from "../../../host/format/opcodes.js";
 import type { ErmMeta, ErmModel, ErmTensor, GoldenVector, TensorSpec } from "../../../host/format/erm-types.js";
 import { TENSOR_FLAG_SCRATCH } from "../../../host/format/erm-types.js";
-import { convScratchBytes, depthwiseScratchBytes, fcScratchBytes } from "../../../host/format/scratch.js";
+import { addScratchBytes, convScratchBytes, depthwiseScratchBytes, fcScratchBytes } from "../../../host/format/scratch.js";
 import { EdgerunError } from "../../../host/format/errors.js";
 import { Graph, GraphOp } from "./graph.js";
 import { fuseConvAdd } from "./fuse.js";
 import { Plan, planMemory } from "./plan.js";
+import { EncodingChoice, SparseSelectOptions, selectEncodings } from "./sparse-select.js";
 
 export interface CompileOptions {
   fuse?: boolean;
@@ -15,12 +16,17 @@ export interface CompileOptions {
   golden?: GoldenVector[];
   /** Fail when arena + scratch exceed this many bytes. */
   maxRamBytes?: number;
+  /** Sparse weight encodings: "auto" times dense vs sparse per layer (sparse only where faster), "always" encodes every layer with zeros, "never" (default) keeps all dense. */
+  sparse?: "auto" | "never" | "always";
+  /** Options of the cost model (builds, thresholds) for sparse "auto". */
+  sparseSelect?: SparseSelectOptions;
 }
 
-export interface Compiled { model: ErmModel; plan: Plan; fusedAdds: number }
+export interface Compiled { model: ErmModel; plan: Plan; fusedAdds: number; encodings?: EncodingChoice[] }
 
 export function compileGraph(g: Graph, opts: CompileOptions = {}): Compiled {
   const fusedAdds = opts.fuse === false ? 0 : fuseConvAdd(g);
+  const encodings = selectEncodings(g, { ...opts.sparseSelect, mode: opts.sparse ?? "never" });
   const live = pruneTensors(g);
   addScratch(live);
   const plan = planMemory(live);
@@ -42,7 +48,7 @@ export function compileGraph(g: Graph, opts: CompileOptions = {}): Compiled {
     tensors: live.tensors, ops: live.ops.map(({ opcode, inputs, outputs, params, scratch }) => ({ opcode, inputs, outputs, params, scratch })),
     inputs: live.inputs, outputs: live.outputs, plan: { arenaBytes: plan.arenaBytes }, meta, golden: opts.golden ?? [],
   };
-  return { model, plan, fusedAdds };
+  return { model, plan, fusedAdds, encodings };
 }
 
 /** Keeps tensors that ops or the graph's interface use, renumbered in first-use order. */
@@ -86,6 +92,7 @@ function scratchFor(op: GraphOp, t: ErmTensor[]): number {
     const s = { inH: x[1], inW: x[2], inC: x[3], kH: w[1], kW: w[2], outH: y[1], outW: y[2], outC: y[3], strideH, strideW, dilH, dilW, padTop, padLeft, depthMultiplier: op.params[10] };
     return op.opcode === Opcode.CONV_2D ? convScratchBytes(s) : depthwiseScratchBytes(s);
   }
+  if (op.opcode === Opcode.ADD) return addScratchBytes(t[op.outputs[0]].shape.reduce((a, b) => a * b, 1));
   if (op.opcode === Opcode.FULLY_CONNECTED) {
     const w = t[op.inputs[1]].shape;
     const elements = t[op.inputs[0]].shape.reduce((a, b) => a * b, 1);

@@ -57,6 +57,14 @@ export function opMacs(op: ErmOp, tensors: ErmTensor[]): number {
     }
     case Opcode.FULLY_CONNECTED:
       return n * tensors[op.inputs[1]].shape[1];
+    case Opcode.FULLY_CONNECTED_SPARSE:
+    case Opcode.CONV_2D_SPARSE: {
+      // Stored weights (zero fillers included) per output value: blocks * R * C / rows.
+      const w = tensors[op.inputs[1]].data;
+      if (!w || w.length < 16) return 0;
+      const dv = new DataView(w.buffer, w.byteOffset, w.byteLength);
+      return (n / dv.getUint16(0, true)) * dv.getUint32(8, true) * w[4] * w[5];
+    }
     default:
       return 0;
   }

@@ -92,6 +92,7 @@ function inPlaceCandidates(op: ErmOp): number[] {
     case Opcode.RESHAPE: return [op.inputs[0]];
     case Opcode.ADD: return [op.inputs[0], op.inputs[1]];
     case Opcode.CONV_2D:
+    case Opcode.CONV_2D_SPARSE:
     case Opcode.DEPTHWISE_CONV_2D: return op.inputs.length === 6 ? [op.inputs[5]] : [];
     default: return [];
   }

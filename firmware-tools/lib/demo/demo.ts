@@ -14,6 +14,7 @@ import { computeGolden } from "../model/golden.js";
 import { benchInterpreter } from "../model/bench.js";
 import { topClass } from "../model/classify.js";
 import { sharedDir } from "./shared.js";
+import { runMcuDemo } from "./mcu.js";
 
 export async function runDemo(log: (line: string) => void): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), "edgerun-demo-"));
@@ -39,6 +40,7 @@ export async function runDemo(log: (line: string) => void): Promise<void> {
       const bench = benchInterpreter(it, model, 200, 30, false);
       log(`   ${build.padEnd(4)}: "${top.label}" (score ${((top.score + 128) / 256).toFixed(3)}), median ${bench.medianUs.toFixed(1)} us, working RAM ${it.memory.workingRamBytes} bytes, ${exact ? "bit-exact with TFLite Micro" : "DIFFERS from TFLite Micro"}`);
     }
+    await runMcuDemo(log, ermPath);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

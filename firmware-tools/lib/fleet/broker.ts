@@ -48,6 +48,11 @@ export async function startBroker(c: BrokerConfig = {}): Promise<RunningBroker> 
   const tls = c.tlsCertPath ? { cert: readTls(c.tlsCertPath, "certificate"), key: readTls(c.tlsKeyPath!, "key") } : undefined;
   const server: NetServer = tls ? createTlsServer(tls, aedes.handle) : createNetServer(aedes.handle);
   const host = c.host ?? "127.0.0.1";
+  const sockets = new Set<import("node:net").Socket>();
+  server.on(tls ? "secureConnection" : "connection", (sock: import("node:net").Socket) => {
+    sockets.add(sock);
+    sock.once("close", () => sockets.delete(sock));
+  });
   const port = await listen(server, c.port ?? 1883, host);
   let http: HttpServer | undefined, wss: WebSocketServer | undefined, wsUrl: string | undefined;
   if (c.wsPort !== undefined) {
@@ -60,11 +65,13 @@ export async function startBroker(c: BrokerConfig = {}): Promise<RunningBroker> 
   return {
     url, port, wsUrl, aedes,
     async close() {
+      // Like a crashed broker from the clients' side: connections drop, no goodbye.
+      store?.close();
       wss?.clients.forEach((w) => w.terminate());
       wss?.close();
+      sockets.forEach((s) => s.destroy());
       await Promise.all([closeServer(server), http ? closeServer(http) : Promise.resolve()]);
       await new Promise<void>((r) => aedes.close(() => r()));
-      store?.close();
     },
   };
 }
@@ -76,12 +83,10 @@ function listen(server: NetServer | HttpServer, port: number, host: string): Pro
   });
 }
 
-/** Stops accepting and drops open connections so close() never waits on idle clients. */
+/** Stops accepting; open connections were destroyed already, so this never waits on clients. */
 function closeServer(server: NetServer | HttpServer): Promise<void> {
   return new Promise((resolve) => {
     (server as HttpServer).closeAllConnections?.();
     server.close(() => resolve());
-    const s = server as NetServer & { _connections?: number };
-    void s;
   });
 }

@@ -18,6 +18,7 @@ export interface Outcome { outcome: "installed" | "refused" | "failed" | "rolled
 export type UpdateEvent =
   | { type: "phase"; phase: Phase | "idle"; version: string }
   | { type: "progress"; version: string; progress: DownloadProgress }
+  | { type: "downloaded"; version: string; progress: DownloadProgress }
   | { type: "outcome"; result: Outcome };
 
 export interface UpdaterHooks {
@@ -77,7 +78,7 @@ export class Updater {
     try {
       signed = verifyEnvelope(text, this.o.keys);
     } catch (e) {
-      return this.refuse(text, { outcome: "refused", code: (e as EdgerunError).code ?? "RELEASE_MALFORMED", reason: `release on ${source}: ${(e as Error).message}`, at: now() });
+      return this.refuse(text, { outcome: "refused", ...claimed(text), code: (e as EdgerunError).code ?? "RELEASE_MALFORMED", reason: `release on ${source}: ${(e as Error).message}`, at: now() });
     }
     const m = signed.manifest;
     const d = decide({ manifest: m, record: this.store.readRecord(), activeManifest: this.hooks.activeManifest(), updating: this.updating, groups: this.o.groups, groupKeyIds: this.o.groupKeyIds, freeBytes: freeBytes(this.store.dataDir) });
@@ -181,6 +182,7 @@ export class Updater {
     if (this.current) this.current.download = dl;
     dl.start();
     await dl.finished;
+    this.hooks.onEvent({ type: "downloaded", version: m.version, progress: dl.progress() });
   }
 
   private activate(slot: SlotName, envelope: string, m: ReleaseManifest): void {
@@ -193,6 +195,16 @@ export class Updater {
 
 function outcomeOf(m: ReleaseManifest, outcome: Outcome["outcome"], code: string | undefined, reason: string): Outcome {
   return { outcome, version: m.version, sha256: m.sha256, code, reason, at: now() };
+}
+
+/** What an unverifiable manifest claims to be, so the refusal names it (never trusted beyond that). */
+function claimed(text: string): { version?: string; sha256?: string } {
+  try {
+    const m = JSON.parse(JSON.parse(text).manifest) as { version?: unknown; sha256?: unknown };
+    return { version: typeof m.version === "string" ? m.version.slice(0, 64) : undefined, sha256: typeof m.sha256 === "string" ? m.sha256.slice(0, 64) : undefined };
+  } catch {
+    return {};
+  }
 }
 
 function now(): string {

@@ -139,8 +139,12 @@ function addArgs(b: usize): AddArgs {
   p.actMin = P(b, 27);
   p.actMax = P(b, 28);
   a.p = p;
+  a.scratch = addScratch;
   return a;
 }
+
+// The LUT kernel's tables (the interpreter gives it planned arena scratch).
+const addScratch: usize = memory.data(2048, 16);
 
 export function runAdd(variant: i32, b: usize): bool {
   return runAddVariant(addArgs(b), variant);

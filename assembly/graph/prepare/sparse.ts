@@ -1,0 +1,150 @@
+// Prepare for FULLY_CONNECTED_SPARSE and CONV_2D_SPARSE (a 1x1 conv): the dense ops' shape and
+// parameter checks, plus a full walk of the sparse weight blob (host/format/sparse-weights.ts has
+// the same checks in the same order), so the kernels can trust every count and column.
+// Inputs: [input, sparse weights (1-D int8 constant), bias | -1, multipliers, shifts, (residual)].
+
+import * as S from "../../format/status";
+import { SparseArgs } from "../../kernels/sparse/args";
+import { rtAlloc } from "../alloc";
+import { dim, dataOf, elements, byteLength, DT_INT8, DT_INT32 } from "../tensors";
+import {
+  inT, outT, param, numIn, expectCounts, expectTensor, expectConstant, expectElements, expectDim,
+  expectRange, expectActRange, expectWindow, expectMultipliers, expectAddParams,
+} from "./common";
+import { fillAddParams } from "./conv";
+
+const HEADER_BYTES: i32 = 16;
+const CONV_WORDS = 11;
+
+function validBlock(v: i32, allowed16: bool): bool {
+  return v == 1 || v == 2 || v == 4 || v == 8 || (allowed16 && v == 16);
+}
+
+/** Checks blob tensor w for a [rows][cols] matrix and fills the stream fields of a. */
+function checkBlob(op: i32, w: i32, rows: i32, cols: i32, a: SparseArgs): i32 {
+  let st = expectTensor(op, w, DT_INT8, 1);
+  if (st != S.OK) return st;
+  if ((st = expectConstant(op, w)) != S.OK) return st;
+  const len = byteLength(w);
+  if (len < HEADER_BYTES) return S.failOp(S.ERM_BAD_TENSOR, op, w, HEADER_BYTES, len);
+  const p = dataOf(w);
+  const R = <i32>load<u8>(p + 4), C = <i32>load<u8>(p + 5);
+  if (<i32>load<u16>(p) != rows) return S.failOp(S.ERM_BAD_TENSOR, op, w, rows, load<u16>(p));
+  if (<i32>load<u16>(p + 2) != cols) return S.failOp(S.ERM_BAD_TENSOR, op, w, cols, load<u16>(p + 2));
+  if (!validBlock(R, false) || !validBlock(C, true) || rows % R != 0 || cols % C != 0) return S.failOp(S.ERM_BAD_TENSOR, op, w, 0, R * 256 + C);
+  if (load<u16>(p + 6) != 0 || load<u32>(p + 12) != 0) return S.failOp(S.ERM_BAD_TENSOR, op, w, 0, 1);
+  const groups = rows / R, colBlocks = cols / C;
+  const blocks = load<u32>(p + 8);
+  if (<u64>blocks > <u64>groups * <u64>colBlocks) return S.failOp(S.ERM_BAD_PARAMS, op, w, <i64>groups * colBlocks, blocks);
+  const stepsAt = HEADER_BYTES + 2 * groups;
+  const valuesAt = (<i64>stepsAt + <i64>blocks + 3) & ~3;
+  const need = valuesAt + <i64>blocks * R * C;
+  if (need != <i64>len) return S.failOp(S.ERM_BAD_TENSOR, op, w, need, len);
+  let k: u32 = 0;
+  for (let g = 0; g < groups; g++) {
+    const n = <u32>load<u16>(p + HEADER_BYTES + (<usize>g << 1));
+    if (<u64>k + <u64>n > <u64>blocks) return S.failOp(S.ERM_BAD_PARAMS, op, w, blocks, <i64>k + n);
+    let col = 0;
+    for (let j: u32 = 0; j < n; j++, k++) {
+      const step = <i32>load<u8>(p + <usize>stepsAt + <usize>k);
+      if (j > 0 && step == 0) return S.failOp(S.ERM_BAD_PARAMS, op, w, 1, 0);
+      col += step;
+      if (col >= colBlocks) return S.failOp(S.ERM_BAD_PARAMS, op, w, colBlocks - 1, col);
+    }
+  }
+  if (k != blocks) return S.failOp(S.ERM_BAD_PARAMS, op, w, blocks, k);
+  a.counts = p + HEADER_BYTES;
+  a.steps = p + <usize>stepsAt;
+  a.values = p + <usize>valuesAt;
+  a.R = R;
+  a.C = C;
+  a.blocks = <i32>blocks;
+  a.N = rows;
+  a.K = cols;
+  return S.OK;
+}
+
+/** Bias, multipliers and the FC-style parameter words shared by both ops. */
+function fillCommon(op: i32, a: SparseArgs, inOff: i32, outOff: i32, actLo: i32, actHi: i32): i32 {
+  const b = inT(op, 2);
+  let st = S.OK;
+  if (b >= 0) {
+    if ((st = expectTensor(op, b, DT_INT32, -1)) != S.OK) return st;
+    if ((st = expectElements(op, b, a.N)) != S.OK) return st;
+    if ((st = expectConstant(op, b)) != S.OK) return st;
+  }
+  if ((st = expectMultipliers(op, inT(op, 3), inT(op, 4), a.N)) != S.OK) return st;
+  if ((st = expectRange(op, param(op, inOff), -255, 255)) != S.OK) return st;
+  if ((st = expectRange(op, param(op, outOff), -255, 255)) != S.OK) return st;
+  if ((st = expectActRange(op, param(op, actLo), param(op, actHi))) != S.OK) return st;
+  a.bias = b >= 0 ? dataOf(b) : 0;
+  a.mult = dataOf(inT(op, 3));
+  a.shift = dataOf(inT(op, 4));
+  a.multStride = elements(inT(op, 3)) == 1 ? 0 : 4;
+  a.inputOffset = param(op, inOff);
+  a.outputOffset = param(op, outOff);
+  a.actMin = param(op, actLo);
+  a.actMax = param(op, actHi);
+  return S.OK;
+}
+
+function newArgs(): SparseArgs {
+  return changetype<SparseArgs>(rtAlloc(offsetof<SparseArgs>()));
+}
+
+export function prepareFcSparse(op: i32, out: usize): i32 {
+  let st = expectCounts(op, 5, 5, 4);
+  if (st != S.OK) return st;
+  const x = inT(op, 0), w = inT(op, 1), y = outT(op, 0);
+  if ((st = expectTensor(op, x, DT_INT8, -1)) != S.OK) return st;
+  if ((st = expectTensor(op, y, DT_INT8, -1)) != S.OK) return st;
+  if ((st = expectTensor(op, w, DT_INT8, 1)) != S.OK) return st;
+  if (byteLength(w) < HEADER_BYTES) return S.failOp(S.ERM_BAD_TENSOR, op, w, HEADER_BYTES, byteLength(w));
+  const rows = <i32>load<u16>(dataOf(w)), depth = <i32>load<u16>(dataOf(w) + 2);
+  if (depth < 1 || rows < 1 || elements(x) % depth != 0) return S.failOp(S.ERM_SHAPE_MISMATCH, op, x, depth, elements(x));
+  const batches = elements(x) / depth;
+  if ((st = expectElements(op, y, batches * rows)) != S.OK) return st;
+  const a = newArgs();
+  if (changetype<usize>(a) == 0) return S.RUNTIME_OUT_OF_MEMORY;
+  if ((st = checkBlob(op, w, rows, depth, a)) != S.OK) return st;
+  if ((st = fillCommon(op, a, 0, 1, 2, 3)) != S.OK) return st;
+  a.input = dataOf(x); a.output = dataOf(y);
+  a.outH = batches; a.outW = 1; a.rowStride = depth; a.colStride = depth;
+  store<usize>(out, changetype<usize>(a));
+  return S.OK;
+}
+
+export function prepareConvSparse(op: i32, out: usize): i32 {
+  const fused = numIn(op) == 6;
+  let st = expectCounts(op, 5, 6, fused ? CONV_WORDS + 12 : CONV_WORDS);
+  if (st != S.OK) return st;
+  const x = inT(op, 0), w = inT(op, 1), y = outT(op, 0);
+  if ((st = expectTensor(op, x, DT_INT8, 4)) != S.OK) return st;
+  if ((st = expectTensor(op, y, DT_INT8, 4)) != S.OK) return st;
+  if ((st = expectDim(op, x, 0, 1)) != S.OK) return st;
+  if ((st = expectDim(op, y, 0, 1)) != S.OK) return st;
+  if ((st = expectRange(op, param(op, 10), 1, 1)) != S.OK) return st; // depth multiplier: a plain conv
+  // A 1x1 filter: the window checks with k = 1 force zero padding and keep every pixel inside.
+  if ((st = expectWindow(op, dim(x, 1), dim(y, 1), 1, param(op, 0), param(op, 2), param(op, 4))) != S.OK) return st;
+  if ((st = expectWindow(op, dim(x, 2), dim(y, 2), 1, param(op, 1), param(op, 3), param(op, 5))) != S.OK) return st;
+  const a = newArgs();
+  if (changetype<usize>(a) == 0) return S.RUNTIME_OUT_OF_MEMORY;
+  if ((st = checkBlob(op, w, dim(y, 3), dim(x, 3), a)) != S.OK) return st;
+  if ((st = fillCommon(op, a, 6, 7, 8, 9)) != S.OK) return st;
+  if (fused) {
+    const r = inT(op, 5);
+    if ((st = expectTensor(op, r, DT_INT8, -1)) != S.OK) return st;
+    if ((st = expectElements(op, r, elements(y))) != S.OK) return st;
+    if ((st = expectAddParams(op, CONV_WORDS)) != S.OK) return st;
+    a.residual = dataOf(r);
+    const p = fillAddParams(op, CONV_WORDS);
+    if (changetype<usize>(p) == 0) return S.RUNTIME_OUT_OF_MEMORY;
+    a.add = p;
+  }
+  a.input = dataOf(x); a.output = dataOf(y);
+  a.outH = dim(y, 1); a.outW = dim(y, 2);
+  a.rowStride = param(op, 0) * dim(x, 2) * dim(x, 3);
+  a.colStride = param(op, 1) * dim(x, 3);
+  store<usize>(out, changetype<usize>(a));
+  return S.OK;
+}

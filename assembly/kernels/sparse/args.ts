@@ -1,0 +1,40 @@
+import { AddParams } from "../args";
+
+/**
+ * FULLY_CONNECTED_SPARSE and CONV_2D_SPARSE (1x1): for every output pixel (oy, ox) and output
+ * channel o, out = requant(sum over the stored weights w[o][k] of (x[k] + inputOffset) * w[o][k]
+ * + bias[o]), with x the pixel's K input channels at input + oy*rowStride + ox*colStride.
+ * FULLY_CONNECTED: outH = batches, outW = 1, rowStride = K. The weights are the blob of
+ * host/format/sparse-weights.ts (checked by prepare): N/R row groups, `counts` u16 blocks per
+ * group, `steps` u8 column steps (column = running sum, in blocks of C inputs), `values` int8
+ * [blocks][R][C].
+ */
+@unmanaged export class SparseArgs {
+  input: usize = 0;
+  outH: i32 = 1;
+  outW: i32 = 1;
+  rowStride: i32 = 0; // input bytes between output rows
+  colStride: i32 = 0; // input bytes between output columns
+  K: i32 = 0; // input channels (depth)
+  N: i32 = 0; // output channels
+  counts: usize = 0;
+  steps: usize = 0;
+  values: usize = 0;
+  R: i32 = 1;
+  C: i32 = 1;
+  blocks: i32 = 0;
+  bias: usize = 0;
+  mult: usize = 0;
+  shift: usize = 0;
+  multStride: i32 = 4;
+  inputOffset: i32 = 0;
+  outputOffset: i32 = 0;
+  actMin: i32 = -128;
+  actMax: i32 = 127;
+  output: usize = 0;
+  /** Fused ADD (CONV_2D_SPARSE only): 0 = none; residual may alias output. */
+  residual: usize = 0;
+  add: AddParams | null = null;
+  /** SIMD build: 4x8 chunk packing made at load (0 = run the scalar kernel on the blob). */
+  packed: usize = 0;
+}

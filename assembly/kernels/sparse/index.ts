@@ -1,0 +1,26 @@
+import { SparseArgs } from "./args";
+import { qs8_spmm__ref } from "./ref";
+import { qs8_spmm_blk__mvp } from "./mvp";
+import { qs8_spmm_4x8__simd, sparsePackSimd } from "./simd";
+import { SPARSE_REF, SPARSE_SIMD, sparseSelect } from "./variants";
+
+/** Once at load. SIMD build: packs 4x8 chunks when they pay (allocates). MVP: nothing. */
+export function sparsePrepare(a: SparseArgs): void {
+  if (ASC_FEATURE_SIMD) sparsePackSimd(a);
+}
+
+/** tier 0: qs8_spmm__ref; tier 1: this build's fast kernel (see SPARSE_VARIANTS). */
+export function sparseRun(a: SparseArgs, tier: i32): void {
+  const v = sparseSelect(a, tier);
+  if (v == SPARSE_REF) {
+    qs8_spmm__ref(a);
+    return;
+  }
+  if (ASC_FEATURE_SIMD) {
+    if (v == SPARSE_SIMD) {
+      qs8_spmm_4x8__simd(a);
+      return;
+    }
+  }
+  qs8_spmm_blk__mvp(a);
+}

@@ -1,0 +1,113 @@
+// Sparse rewriting of single ops: which FULLY_CONNECTED / CONV_2D ops can take sparse weights,
+// the dense matrix view of their weights, the rewrite to FULLY_CONNECTED_SPARSE / CONV_2D_SPARSE,
+// and one-op models of a layer (the cost model times them with the real runtime builds).
+
+import { DType, Opcode, TensorKind } from "../../../host/format/opcodes.js";
+import type { ErmModel, ErmOp, ErmTensor } from "../../../host/format/erm-types.js";
+import { SparseBlock, blockFits, encodeSparse } from "../../../host/format/sparse-weights.js";
+
+/** The weight matrix of an op that has a sparse twin: rows = output channels, cols = input channels. */
+export interface SparseCandidate {
+  rows: number;
+  cols: number;
+  /** Output pixels (FC: batches). */
+  pixels: number;
+  weights: Int8Array;
+}
+
+/** FULLY_CONNECTED, or an unpadded 1x1 CONV_2D (with or without a fused ADD), with constant int8 weights. */
+export function sparseCandidate(op: ErmOp, tensors: ErmTensor[]): SparseCandidate | null {
+  const w = tensors[op.inputs[1]];
+  if (!w || w.kind !== TensorKind.CONSTANT || w.dtype !== DType.INT8 || !w.data) return null;
+  const weights = new Int8Array(w.data.buffer, w.data.byteOffset, w.data.length);
+  const outElems = tensors[op.outputs[0]].shape.reduce((a, b) => a * b, 1);
+  if (op.opcode === Opcode.FULLY_CONNECTED && w.shape.length === 2) {
+    const [rows, cols] = w.shape;
+    if (rows > 65535 || cols > 65535) return null;
+    return { rows, cols, pixels: outElems / rows, weights };
+  }
+  if (op.opcode === Opcode.CONV_2D && w.shape.length === 4 && w.shape[1] === 1 && w.shape[2] === 1) {
+    const [strideH, strideW, , , padTop, padLeft] = op.params;
+    if (padTop !== 0 || padLeft !== 0 || strideH < 1 || strideW < 1 || op.params[10] !== 1) return null;
+    const [rows, , , cols] = w.shape;
+    if (rows > 65535 || cols > 65535) return null;
+    return { rows, cols, pixels: outElems / rows, weights };
+  }
+  return null;
+}
+
+export function sparsity(w: Int8Array): number {
+  let z = 0;
+  for (const v of w) if (v === 0) z++;
+  return w.length ? z / w.length : 0;
+}
+
+/**
+ * The largest block (rows x cols of the encoding) whose all-zero blocks hold every zero weight
+ * the 1x1 blocks would drop, i.e. the pruning pattern the weights already have (4x8 after
+ * block pruning, 1x1 after unstructured pruning).
+ */
+export function naturalBlock(c: SparseCandidate): SparseBlock {
+  const zeros = c.weights.length * sparsity(c.weights);
+  const tries: SparseBlock[] = [[8, 8], [4, 8], [4, 4], [1, 8], [4, 1], [1, 4], [2, 2]];
+  for (const b of tries) {
+    if (!blockFits(c.rows, c.cols, b)) continue;
+    if (zerosInEmptyBlocks(c, b) >= zeros * 0.98) return b;
+  }
+  return [1, 1];
+}
+
+function zerosInEmptyBlocks(c: SparseCandidate, [R, C]: SparseBlock): number {
+  let n = 0;
+  for (let g = 0; g < c.rows; g += R) {
+    for (let b = 0; b < c.cols; b += C) {
+      let empty = true;
+      for (let r = 0; r < R && empty; r++) for (let k = 0; k < C && empty; k++) empty = c.weights[(g + r) * c.cols + b + k] === 0;
+      if (empty) n += R * C;
+    }
+  }
+  return n;
+}
+
+/** The op rewritten to its sparse twin with the given encoding; appends the blob as a new constant. */
+export function toSparseOp(op: ErmOp, tensors: ErmTensor[], block: SparseBlock): ErmOp {
+  const c = sparseCandidate(op, tensors);
+  if (!c) throw new Error("toSparseOp: not a sparse candidate");
+  const blob = encodeSparse(c.weights, c.rows, c.cols, block);
+  const w = tensors[op.inputs[1]];
+  tensors.push({ name: `${w.name}/sparse${block[0]}x${block[1]}`, dtype: DType.INT8, shape: [blob.length], kind: TensorKind.CONSTANT, flags: 0, zeroPoint: 0, scale: 0, arenaOffset: 0, data: blob });
+  const inputs = op.inputs.slice();
+  inputs[1] = tensors.length - 1;
+  const opcode = op.opcode === Opcode.FULLY_CONNECTED ? Opcode.FULLY_CONNECTED_SPARSE : Opcode.CONV_2D_SPARSE;
+  return { ...op, opcode, inputs };
+}
+
+/**
+ * A one-op model running `op` on its own (inputs and output in the arena, weights and constants
+ * copied), for timing and tests. A fused residual becomes an extra graph input.
+ */
+export function singleOpModel(op: ErmOp, tensors: ErmTensor[]): ErmModel {
+  const out: ErmTensor[] = [];
+  const map = new Map<number, number>();
+  let arena = 0;
+  const take = (t: number): number => {
+    if (t < 0) return -1;
+    if (map.has(t)) return map.get(t)!;
+    const src = tensors[t];
+    const copy: ErmTensor = { ...src, flags: 0 };
+    if (src.kind === TensorKind.ARENA) {
+      copy.arenaOffset = arena;
+      arena += (src.shape.reduce((a, b) => a * b, 1) * (src.dtype === DType.INT32 ? 4 : 1) + 15) & ~15;
+    }
+    out.push(copy);
+    map.set(t, out.length - 1);
+    return out.length - 1;
+  };
+  const inputs = op.inputs.map(take);
+  const outputs = op.outputs.map(take);
+  const graphInputs = inputs.filter((t) => t >= 0 && out[t].kind === TensorKind.ARENA);
+  return {
+    tensors: out, ops: [{ ...op, inputs, outputs, scratch: -1 }], inputs: graphInputs, outputs,
+    plan: { arenaBytes: arena + 16 }, meta: { name: "layer", version: "0.0.0" }, golden: [],
+  };
+}
