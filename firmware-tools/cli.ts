@@ -5,10 +5,18 @@
 import { Command, CommanderError } from "commander";
 import { EdgerunError } from "../host/format/errors.js";
 import { registerConvert } from "./commands/convert.js";
+import { registerCompress } from "./commands/compress.js";
 import { registerInspect } from "./commands/inspect.js";
 import { registerRun } from "./commands/run.js";
 import { registerBench } from "./commands/bench.js";
 import { registerDemo } from "./commands/demo.js";
+import { registerBroker } from "./commands/broker.js";
+import { registerKeys } from "./commands/keys.js";
+import { registerRelease } from "./commands/release.js";
+import { registerPush } from "./commands/push.js";
+import { registerRollback } from "./commands/rollback.js";
+import { registerStatus } from "./commands/status.js";
+import { registerAgent } from "./commands/agent.js";
 import { registerDevices } from "./commands/devices.js";
 import { registerFlash } from "./commands/flash.js";
 import { registerSerialRun } from "./commands/serial-run.js";
@@ -22,16 +30,27 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
   registerConvert(program);
+  registerCompress(program);
   registerInspect(program);
   registerRun(program);
   registerBench(program);
   registerDemo(program);
+  registerBroker(program);
+  registerKeys(program);
+  registerRelease(program);
+  registerPush(program);
+  registerRollback(program);
+  registerStatus(program);
+  registerAgent(program);
   registerDevices(program);
   registerFlash(program);
   registerSerialRun(program);
   registerLogs(program);
   registerSimMcu(program);
-  program.commands.forEach((c) => c.exitOverride());
+  program.commands.forEach((c) => {
+    c.exitOverride();
+    c.commands.forEach((s) => s.exitOverride());
+  });
   return program;
 }
 

@@ -46,6 +46,11 @@ const convNamed: Spec[] = [
   { ...base, name: "fused ADD aliasing output", inH: 6, inW: 7, inC: 8, outC: 11, kH: 3, kW: 3, fused: "alias" },
   { ...base, name: "fused ADD aliasing, 1x1", inH: 4, inW: 5, inC: 8, outC: 13, kH: 1, kW: 1, fused: "alias" },
   { ...base, name: "extreme", inH: 6, inW: 7, inC: 16, outC: 16, kH: 3, kW: 3, extreme: true },
+  // The fast fused ADD (split srdhm, vector pass over a row) at its parameter corners and row tails.
+  ...[1, 2, 3, 4, 5, 6].map((seed) => ({ ...base, name: `fused ADD extreme ${seed}`, inH: 5, inW: 7, inC: 8, outC: 11, kH: 3, kW: 3,
+    fused: seed % 2 ? "alias" : "separate", extreme: true })),
+  { ...base, name: "fused ADD extreme 1x1 over 64-pixel chunks", inH: 9, inW: 15, inC: 7, outC: 10, kH: 1, kW: 1, fused: "alias", extreme: true },
+  { ...base, name: "fused ADD 1x1 stride 2", inH: 8, inW: 8, inC: 16, outC: 32, kH: 1, kW: 1, stride: [2, 2], fused: "alias" },
   { ...base, name: "extreme 1x1 per-tensor", inH: 4, inW: 4, inC: 33, outC: 9, kH: 1, kW: 1, extreme: true, perChannel: false },
   { ...base, name: "kws conv1 10x4 s2", inH: 49, inW: 10, inC: 1, outC: 64, kH: 10, kW: 4, stride: [2, 2] },
   { ...base, name: "resnet 3x3 s2", inH: 16, inW: 16, inC: 16, outC: 32, kH: 3, kW: 3, stride: [2, 2], act: "relu" },
@@ -66,6 +71,7 @@ const dwNamed: Spec[] = [
   { ...dwBase, name: "fused ADD aliasing, C<8", inH: 5, inW: 6, inC: 5, kH: 3, kW: 3, fused: "alias" },
   { ...dwBase, name: "fused ADD separate, multiplier 2", inH: 5, inW: 4, inC: 6, depthMultiplier: 2, kH: 3, kW: 3, fused: "separate" },
   { ...dwBase, name: "extreme", inH: 5, inW: 6, inC: 17, kH: 3, kW: 3, extreme: true },
+  { ...dwBase, name: "fused ADD extreme", inH: 5, inW: 6, inC: 13, kH: 3, kW: 3, fused: "alias", extreme: true },
   { ...dwBase, name: "kws dw 3x3 25x5x64", inH: 25, inW: 5, inC: 64, kH: 3, kW: 3, act: "relu" },
 ];
 const fcBase = { perChannel: true, bias: true, act: "none", batches: 1 };
@@ -184,7 +190,8 @@ describe.each(["simd", "mvp"])("%s build", (key) => {
   it("reference kernels match an independent JavaScript model of the TFLite semantics", () => {
     const h = builds[key];
     for (const family of [FAMILY.conv2d, FAMILY.depthwise, FAMILY.fc]) {
-      const specs = casesFor(family, 99 + family).slice(0, family === FAMILY.fc ? 40 : 25);
+      const all = casesFor(family, 99 + family);
+      const specs = [...all.slice(0, family === FAMILY.fc ? 40 : 25), ...all.filter((sp) => /fused ADD extreme/.test(sp.name))];
       for (const spec of specs) {
         const c = makeCase(family, spec);
         const k = setupCase(h, family, c);

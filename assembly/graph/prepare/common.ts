@@ -126,10 +126,12 @@ export function expectMultipliers(op: i32, mult: i32, shift: i32, n: i32): i32 {
   if (st != S.OK) return st;
   st = expectConstant(op, shift);
   if (st != S.OK) return st;
-  const p = dataOf(shift);
+  const p = dataOf(shift), q = dataOf(mult);
   for (let i = 0; i < m; i++) {
     const v = load<i32>(p + (<usize>i << 2));
     if (v < -31 || v > 30) return S.failOp(S.ERM_BAD_PARAMS, op, shift, 30, v);
+    // TFLite multipliers are 0 or in [2^30, 2^31); the fast kernels rely on them being >= 0.
+    if (load<i32>(q + (<usize>i << 2)) < 0) return S.failOp(S.ERM_BAD_PARAMS, op, mult, 0, load<i32>(q + (<usize>i << 2)));
   }
   return S.OK;
 }

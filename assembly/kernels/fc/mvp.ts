@@ -1,6 +1,22 @@
 import { FcArgs } from "../args";
 import { requantizeScalar } from "../common/fused-add";
 
+/** Requantizes outputs o..o+3 (bias added here); the argument fields are read once into locals. */
+function finish4(a: FcArgs, out: usize, o: i32, a0: i32, a1: i32, a2: i32, a3: i32): void {
+  if (a.bias != 0) {
+    const b = a.bias + (<usize>o << 2);
+    a0 += load<i32>(b); a1 += load<i32>(b, 4); a2 += load<i32>(b, 8); a3 += load<i32>(b, 12);
+  }
+  const ms = <usize>a.multStride;
+  const pm = a.mult + <usize>o * ms, ps = a.shift + <usize>o * ms;
+  const outOff = a.outputOffset, lo = a.actMin, hi = a.actMax;
+  const q = out + <usize>o;
+  store<i8>(q, requantizeScalar(a0, load<i32>(pm), load<i32>(ps), outOff, lo, hi));
+  store<i8>(q, requantizeScalar(a1, load<i32>(pm + ms), load<i32>(ps + ms), outOff, lo, hi), 1);
+  store<i8>(q, requantizeScalar(a2, load<i32>(pm + 2 * ms), load<i32>(ps + 2 * ms), outOff, lo, hi), 2);
+  store<i8>(q, requantizeScalar(a3, load<i32>(pm + 3 * ms), load<i32>(ps + 3 * ms), outOff, lo, hi), 3);
+}
+
 // @ts-ignore: decorator
 @inline function finish(a: FcArgs, acc: i32, o: i32, out: usize): void {
   if (a.bias != 0) acc += load<i32>(a.bias + (<usize>o << 2));
@@ -20,25 +36,34 @@ export function qs8_fc_1x4__mvp(a: FcArgs): void {
     const x = a.input + <usize>(b * D);
     const out = a.output + <usize>(b * a.outC);
     for (let o = 0; o < o4; o += 4) {
-      const w0 = a.filter + <usize>(o * D), w1 = w0 + <usize>D, w2 = w1 + <usize>D, w3 = w2 + <usize>D;
+      let w0 = a.filter + <usize>(o * D), w1 = w0 + <usize>D, w2 = w1 + <usize>D, w3 = w2 + <usize>D;
       let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-      let d = 0;
-      for (; d + 2 <= D; d += 2) {
-        const j = <usize>d;
-        let v = <i32>load<i8>(x + j) + off;
-        a0 += v * <i32>load<i8>(w0 + j); a1 += v * <i32>load<i8>(w1 + j);
-        a2 += v * <i32>load<i8>(w2 + j); a3 += v * <i32>load<i8>(w3 + j);
-        v = <i32>load<i8>(x + j, 1) + off;
-        a0 += v * <i32>load<i8>(w0 + j, 1); a1 += v * <i32>load<i8>(w1 + j, 1);
-        a2 += v * <i32>load<i8>(w2 + j, 1); a3 += v * <i32>load<i8>(w3 + j, 1);
+      let px = x;
+      const end4 = x + <usize>(D & ~3), end = x + <usize>D;
+      let v = 0;
+      // Four inputs per iteration through immediate offsets: one pointer update per row.
+      while (px < end4) {
+        v = <i32>load<i8>(px, 0) + off;
+        a0 += v * <i32>load<i8>(w0, 0); a1 += v * <i32>load<i8>(w1, 0);
+        a2 += v * <i32>load<i8>(w2, 0); a3 += v * <i32>load<i8>(w3, 0);
+        v = <i32>load<i8>(px, 1) + off;
+        a0 += v * <i32>load<i8>(w0, 1); a1 += v * <i32>load<i8>(w1, 1);
+        a2 += v * <i32>load<i8>(w2, 1); a3 += v * <i32>load<i8>(w3, 1);
+        v = <i32>load<i8>(px, 2) + off;
+        a0 += v * <i32>load<i8>(w0, 2); a1 += v * <i32>load<i8>(w1, 2);
+        a2 += v * <i32>load<i8>(w2, 2); a3 += v * <i32>load<i8>(w3, 2);
+        v = <i32>load<i8>(px, 3) + off;
+        a0 += v * <i32>load<i8>(w0, 3); a1 += v * <i32>load<i8>(w1, 3);
+        a2 += v * <i32>load<i8>(w2, 3); a3 += v * <i32>load<i8>(w3, 3);
+        px += 4; w0 += 4; w1 += 4; w2 += 4; w3 += 4;
       }
-      if (d < D) {
-        const j = <usize>d;
-        const v = <i32>load<i8>(x + j) + off;
-        a0 += v * <i32>load<i8>(w0 + j); a1 += v * <i32>load<i8>(w1 + j);
-        a2 += v * <i32>load<i8>(w2 + j); a3 += v * <i32>load<i8>(w3 + j);
+      while (px < end) {
+        v = <i32>load<i8>(px, 0) + off;
+        a0 += v * <i32>load<i8>(w0, 0); a1 += v * <i32>load<i8>(w1, 0);
+        a2 += v * <i32>load<i8>(w2, 0); a3 += v * <i32>load<i8>(w3, 0);
+        px++; w0++; w1++; w2++; w3++;
       }
-      finish(a, a0, o, out); finish(a, a1, o + 1, out); finish(a, a2, o + 2, out); finish(a, a3, o + 3, out);
+      finish4(a, out, o, a0, a1, a2, a3);
     }
     for (let o = o4; o < a.outC; o++) {
       const w = a.filter + <usize>(o * D);

@@ -37,6 +37,8 @@ export interface CompressOptions {
   pruneScope?: "layer" | "global";
   /** N:M structured sparsity, e.g. [2, 4]. */
   nm?: [number, number];
+  /** Prune in rows x cols blocks (per-layer scope), e.g. [4, 8]. */
+  block?: [number, number];
   /** Fraction of output channels to remove from each conv/FC. */
   pruneChannels?: number;
   /** Accuracy points (0..100) the pruned model may lose against the int8 model, for the scan. */
@@ -101,7 +103,9 @@ export async function compressOnnx(onnxPath: string, opts: CompressOptions): Pro
     layerSource = { graph: pq.graph, layers: pq.layers };
     progress("quantize pruned", 1, 1);
     report.pruned = figures(final);
-    report.pruning = { mode: describePruning(opts, plan), sparsities: plan?.scope === "layer" ? plan.sparsities : undefined, channelsRemoved };
+    const w = layers.map((l) => pg.tensor(l.weight).data!);
+    const totalSparsity = w.reduce((a, d) => a + d.filter((v) => v === 0).length, 0) / Math.max(1, w.reduce((a, d) => a + d.length, 0));
+    report.pruning = { mode: describePruning(opts, plan), sparsities: plan?.scope === "layer" ? plan.sparsities : undefined, channelsRemoved, totalSparsity };
     if (evalSet && floatPred) {
       const p = ermPredictions(final.bytes, g, pq.layouts, evalSet, pre);
       report.pruned.accuracy = accuracy(p, evalSet.y);
@@ -168,6 +172,7 @@ function latency(bytes: Uint8Array, model: ErmModel, runs: number): { simd: numb
 function describePruning(o: CompressOptions, plan: FloatPrune | undefined): string {
   const parts: string[] = [];
   if (plan?.scope === "nm") parts.push(`${plan.n}:${plan.m} structured`);
+  if (plan?.block) parts.push(`${plan.block[0]}x${plan.block[1]} blocks`);
   else if (plan?.scope === "global") parts.push(`global magnitude ${(plan.sparsity * 100).toFixed(0)}%`);
   else if (plan?.scope === "layer") parts.push(o.maxDrop !== undefined ? `per-layer sensitivity scan (max drop ${o.maxDrop} points)` : `per-layer magnitude ${((o.prune ?? 0) * 100).toFixed(0)}%`);
   if (o.pruneChannels) parts.push(`${(o.pruneChannels * 100).toFixed(0)}% of channels`);
@@ -178,18 +183,21 @@ function describePruning(o: CompressOptions, plan: FloatPrune | undefined): stri
 async function choosePruning(g: FGraph, layers: ReturnType<typeof prunableLayers>, o: CompressOptions, evalSet: Labelled | undefined, progress: NonNullable<CompressOptions["onProgress"]>): Promise<FloatPrune | undefined> {
   if (o.nm) return { scope: "nm", n: o.nm[0], m: o.nm[1] };
   if (o.prune === undefined || o.prune === 0) return undefined;
-  if (o.pruneScope === "global") return { scope: "global", sparsity: o.prune };
-  if (o.maxDrop === undefined || !evalSet) return { scope: "layer", sparsities: layers.map(() => o.prune!) };
+  if (o.pruneScope === "global") {
+    if (o.block) throw new EdgerunError("PRUNE_BAD_PATTERN", "block pruning works per layer, not with --prune-scope global");
+    return { scope: "global", sparsity: o.prune };
+  }
+  if (o.maxDrop === undefined || !evalSet) return { scope: "layer", sparsities: layers.map(() => o.prune!), block: o.block };
   const candidates = [0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95].filter((c) => c <= o.prune! + 1e-9);
   let done = 0;
   const total = layers.length * candidates.length + 4;
   const evalFn = (s: number[]) => {
     progress("sensitivity scan", Math.min(++done, total), total);
-    return floatAccuracy(pruneFloat(g, layers, { scope: "layer", sparsities: s }), evalSet, o.preprocessing) * 100;
+    return floatAccuracy(pruneFloat(g, layers, { scope: "layer", sparsities: s, block: o.block }), evalSet, o.preprocessing) * 100;
   };
   const r = await chooseSparsities(evalFn, layers, o.maxDrop, candidates);
   progress("sensitivity scan", total, total);
-  return { scope: "layer", sparsities: r.sparsities };
+  return { scope: "layer", sparsities: r.sparsities, block: o.block };
 }
 
 function floatAccuracy(g: FGraph, data: Labelled, pre: Preprocessing | undefined): number {

@@ -19,7 +19,10 @@ export function prunableLayers(g: FGraph): FloatLayer[] {
   return out;
 }
 
-export type FloatPrune = { scope: "layer"; sparsities: number[] } | { scope: "global"; sparsity: number } | { scope: "nm"; n: number; m: number };
+export type FloatPrune = ({ scope: "layer"; sparsities: number[] } | { scope: "global"; sparsity: number } | { scope: "nm"; n: number; m: number }) & {
+  /** Prune whole rows x cols blocks (e.g. 4x8, which the SIMD sparse kernels run fastest); layers the block does not tile are pruned unstructured. */
+  block?: [number, number];
+};
 
 /** Returns a copy of g whose prunable weights are masked (the input graph is left unchanged). */
 export function pruneFloat(g: FGraph, layers: FloatLayer[], p: FloatPrune): FGraph {
@@ -31,7 +34,9 @@ export function pruneFloat(g: FGraph, layers: FloatLayer[], p: FloatPrune): FGra
       : layers.map((l, k) => {
           const w = g.tensor(l.weight).data!;
           if (p.scope === "nm") return l.cols % p.m === 0 ? nmMask(w, l.rows, l.cols, p.n, p.m) : null;
-          return p.sparsities[k] > 0 ? magnitudeMask(w, p.sparsities[k], { rows: l.rows, cols: l.cols }) : null;
+          if (!(p.sparsities[k] > 0)) return null;
+          const tiles = p.block && l.rows % p.block[0] === 0 && l.cols % p.block[1] === 0;
+          return magnitudeMask(w, p.sparsities[k], { rows: l.rows, cols: l.cols, block: tiles ? p.block : undefined });
         });
   layers.forEach((l, k) => {
     const mask = masks[k];

@@ -25,7 +25,7 @@ export interface ModelFigures {
 export interface CompressReport {
   model: string;
   calibration: { method: string; samples: number };
-  pruning?: { mode: string; sparsities?: number[]; channelsRemoved?: number };
+  pruning?: { mode: string; sparsities?: number[]; channelsRemoved?: number; totalSparsity?: number };
   layers: LayerRow[];
   float: ModelFigures;
   int8: ModelFigures;
@@ -37,7 +37,8 @@ const pct = (v?: number) => (v === undefined ? "-" : `${(v * 100).toFixed(2)}%`)
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
 
 export function formatReport(r: CompressReport): string[] {
-  const lines = [`compress ${r.model}: calibration ${r.calibration.method} on ${r.calibration.samples} samples${r.pruning ? `, pruning ${r.pruning.mode}` : ""}`, ""];
+  const pruning = r.pruning ? `, pruning ${r.pruning.mode}${r.pruning.totalSparsity !== undefined ? ` (weights pruned overall: ${pct(r.pruning.totalSparsity)})` : ""}` : "";
+  const lines = [`compress ${r.model}: calibration ${r.calibration.method} on ${r.calibration.samples} samples${pruning}`, ""];
   const head = ["layer", "type", "shape", "sparsity", "float bytes", ".erm bytes", "MACs", "eff. MACs", "SQNR dB", "encoding"];
   const rows = r.layers.map((l) => [l.name.slice(0, 28), l.type, `[${l.shape.join(",")}]`, pct(l.sparsity), String(l.floatWeightBytes), String(l.ermWeightBytes), String(l.macs), String(l.effectiveMacs), l.sqnrDb === undefined || !Number.isFinite(l.sqnrDb) ? "-" : l.sqnrDb.toFixed(1), l.encoding]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));

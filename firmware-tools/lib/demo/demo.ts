@@ -15,6 +15,7 @@ import { benchInterpreter } from "../model/bench.js";
 import { topClass } from "../model/classify.js";
 import { sharedDir } from "./shared.js";
 import { runMcuDemo } from "./mcu.js";
+import { runFleetDemo } from "./fleet.js";
 
 export async function runDemo(log: (line: string) => void): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), "edgerun-demo-"));
@@ -40,6 +41,8 @@ export async function runDemo(log: (line: string) => void): Promise<void> {
       const bench = benchInterpreter(it, model, 200, 30, false);
       log(`   ${build.padEnd(4)}: "${top.label}" (score ${((top.score + 128) / 256).toFixed(3)}), median ${bench.medianUs.toFixed(1)} us, working RAM ${it.memory.workingRamBytes} bytes, ${exact ? "bit-exact with TFLite Micro" : "DIFFERS from TFLite Micro"}`);
     }
+    log("3. ship: embedded broker, three agents, signed release, push, serve");
+    await runFleetDemo((l) => log(`   ${l}`), ermPath);
     await runMcuDemo(log, ermPath);
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -23,7 +23,7 @@ export async function runMcuDemo(log: (l: string) => void, ermPath: string): Pro
     const model = readErm(erm);
     device = await SimulatedDevice.start({ pty: pair.b, flashPath: join(work, "flash.bin"), baud: 921600 });
     client = await DeviceClient.connect(pair.a);
-    log(`3. virtual microcontroller on a pty pair (socat): ${client.info.memoryCapBytes / 1024} KiB memory, ${client.info.flashBytes / 1024} KiB flash, 921600 baud emulated`);
+    log(`4. virtual microcontroller on a pty pair (socat): ${client.info.memoryCapBytes / 1024} KiB memory, ${client.info.flashBytes / 1024} KiB flash, 921600 baud emulated`);
     const r = await flashModel(client, erm);
     log(`   flashed ${model.meta.name} (${r.imageBytes} bytes) in ${(r.elapsedMs / 1000).toFixed(2)} s, ${Math.round(r.bytesPerSec)} B/s; SHA-256 verified on the device, generation ${r.generation}, ${r.mode}`);
     const sample = readFileSync(join(sharedDir(), "models", "mlperf-tiny", "kws", "golden", "sample", "input.bin"));

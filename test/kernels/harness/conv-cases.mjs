@@ -51,7 +51,22 @@ function biasArray(r, n, extreme) {
   return b;
 }
 
-function addParams(r) {
+/**
+ * Fused-ADD parameters. Extreme mode also draws the corners of the fast ADD path (left shift 9
+ * and 20, input and output exponents up to 31, multipliers 0 and 2^31-1) and left shifts below 9,
+ * which take the spec path.
+ */
+function addParams(r, extreme) {
+  if (extreme) {
+    const mult = () => r.pick([0, 1, 0x7fffffff, 0x40000000, r.int(0, 0x7fffffff)]);
+    return {
+      in1Offset: r.pick([-255, 255, r.int(-255, 255)]), in2Offset: r.pick([-255, 255, r.int(-255, 255)]),
+      leftShift: r.pick([20, 9, 8, 0, r.int(0, 20)]),
+      in1Mult: mult(), in1Shift: r.int(-31, 0), in2Mult: mult(), in2Shift: r.int(-31, 0),
+      outMult: mult(), outShift: r.int(-31, 0), outOffset: r.int(-255, 255),
+      ...r.pick([{ actMin: -128, actMax: 127 }, { actMin: r.int(-128, 0), actMax: r.int(1, 127) }]),
+    };
+  }
   return {
     in1Offset: r.int(-127, 128), in2Offset: r.int(-127, 128), leftShift: 20,
     in1Mult: r.int(0x40000000, 0x7fffffff), in1Shift: r.int(-4, 0),
@@ -91,7 +106,7 @@ export function convCase(r, spec, depthwise) {
   if (spec.fused) {
     c.residual = int8Array(r, c.outBytes, extreme);
     c.residualAliases = spec.fused === "alias";
-    c.addParams = addParams(r);
+    c.addParams = addParams(r, extreme);
   }
   return c;
 }

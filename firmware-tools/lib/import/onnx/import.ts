@@ -61,6 +61,8 @@ export function importOnnxModel(model: ModelProto, name: string, opts: OnnxImpor
     const bound = opts.bind?.[vname];
     if (bound) { addConst(bound, vname); continue; }
     const { shape, dtype } = valueInfoShape(v);
+    // A symbolic batch dimension runs with batch 1, as devices infer one sample at a time.
+    if (shape.length > 1 && shape[0] < 0) shape[0] = 1;
     if (shape.some((d) => d < 0)) throw new EdgerunError("CONVERT_DYNAMIC_SHAPE", `graph input ${vname} has a dynamic shape; export the model with fixed dimensions`, { tensor: vname as never, actual: shape });
     if (![ODT.FLOAT, ODT.UINT8, ODT.INT8].includes(dtype as never)) throw new EdgerunError("CONVERT_UNSUPPORTED", `graph input ${vname} has element type ${dtype}`, { actual: dtype });
     dtypes.set(vname, dtype);
