@@ -22,6 +22,9 @@ import { registerFlash } from "./commands/flash.js";
 import { registerSerialRun } from "./commands/serial-run.js";
 import { registerLogs } from "./commands/logs.js";
 import { registerSimMcu } from "./commands/sim-mcu.js";
+import { registerCollect } from "./commands/collect.js";
+import { registerReport } from "./commands/report.js";
+import { registerDashboard } from "./commands/dashboard.js";
 
 export function buildProgram(): Command {
   const program = new Command("edgerun")
@@ -47,6 +50,9 @@ export function buildProgram(): Command {
   registerSerialRun(program);
   registerLogs(program);
   registerSimMcu(program);
+  registerCollect(program);
+  registerReport(program);
+  registerDashboard(program);
   program.commands.forEach((c) => {
     c.exitOverride();
     c.commands.forEach((s) => s.exitOverride());

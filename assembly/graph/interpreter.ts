@@ -84,7 +84,8 @@ function prepareOp(i: i32): i32 {
   else if (code == OP.OP_CONV_2D_SPARSE) st = prepareConvSparse(i, out);
   else return S.failOp(S.ERM_UNSUPPORTED_OP, i, -1, 0, code);
   if (st != S.OK) return st;
-  return prepareKernels(code, load<usize>(out));
+  // Re-read: a sparse op that this build runs dense has been given its dense opcode (prepare/sparse.ts).
+  return prepareKernels(load<i32>(slot), load<usize>(out));
 }
 
 /** Runs ops [from, to). */

@@ -15,6 +15,8 @@ import { sharedDir } from "../lib/demo/shared.js";
 import { benchMcu } from "./mcu.js";
 import { benchSparse } from "./sparse.js";
 import { benchFleet } from "./fleet.js";
+import { benchOnnx } from "./onnx.js";
+import { benchCollect } from "./collect.js";
 
 const MODELS = { kws: "kws_ref_model.tflite", ic: "pretrainedResnet_quant.tflite", ad: "ad01_int8.tflite" } as const;
 const ROUNDS = Number(process.env.EDGERUN_BENCH_ROUNDS ?? 15);
@@ -85,11 +87,15 @@ async function main(): Promise<void> {
     say(`| conv ${spec.k}x${spec.k}, ${spec.h}x${spec.w}x${spec.inC} -> ${spec.outC} | ${macs.toLocaleString("en-US")} | ${t.toFixed(1)} | ${(macs / t / 1000).toFixed(1)} |`);
   }
   say("");
+  await benchOnnx(say);
+  say("");
   await benchSparse(say);
   say("");
   await benchMcu(say);
   say("");
   await benchFleet(say);
+  say("");
+  await benchCollect(say);
   writeFileSync(join(packageRoot(), "docs", "benchmarks.md"), lines.join("\n") + "\n");
   console.log("\nwrote docs/benchmarks.md");
 }

@@ -201,7 +201,7 @@ function readOps(dv: DataView, span: Span, ioSpan: Span, parmSpan: Span, tensors
     const params = Array.from({ length: pCount }, (_, k) => dv.getInt32(parmSpan.offset + 4 + (pIndex + k) * 4, true));
     const op: ErmOp = { opcode, inputs, outputs, params, scratch };
     checkOpArity(op, i);
-    if (opcode === Opcode.FULLY_CONNECTED_SPARSE || opcode === Opcode.CONV_2D_SPARSE) checkSparseOpWeights(inputs, tensors, i);
+    if (opcode === Opcode.FULLY_CONNECTED_SPARSE || opcode === Opcode.CONV_2D_SPARSE) checkSparseOpWeights(inputs, tensors, i, params);
     ops.push(op);
   }
   return ops;

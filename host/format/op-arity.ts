@@ -10,6 +10,8 @@ import { EdgerunError } from "./errors.js";
 interface Arity { inputs: [number, number]; params: (nIn: number) => number[] }
 
 const conv: Arity = { inputs: [5, 6], params: (n) => (n === 6 ? [CONV_PARAMS.length + ADD_PARAMS.length] : [CONV_PARAMS.length]) };
+// The sparse twins take one more word, last: the per-build run bits (host/format/sparse-weights.ts).
+const convSparse: Arity = { inputs: [5, 6], params: (n) => conv.params(n).map((k) => k + 1) };
 
 export const ARITY = {
   [Opcode.CONV_2D]: conv,
@@ -30,8 +32,8 @@ export const ARITY = {
   [Opcode.TANH]: { inputs: [1, 1], params: () => [SIGMOID_TANH_PARAMS.length] },
   [Opcode.HARD_SWISH]: { inputs: [1, 1], params: () => [HARD_SWISH_PARAMS.length] },
   [Opcode.LEAKY_RELU]: { inputs: [1, 1], params: () => [LEAKY_RELU_PARAMS.length] },
-  [Opcode.FULLY_CONNECTED_SPARSE]: { inputs: [5, 5], params: () => [FC_PARAMS.length] },
-  [Opcode.CONV_2D_SPARSE]: conv,
+  [Opcode.FULLY_CONNECTED_SPARSE]: { inputs: [5, 5], params: () => [FC_PARAMS.length + 1] },
+  [Opcode.CONV_2D_SPARSE]: convSparse,
 } as const satisfies Record<Opcode, Arity>;
 
 export function checkOpArity(op: ErmOp, index: number): void {

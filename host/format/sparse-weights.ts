@@ -13,6 +13,17 @@
 import { EdgerunError, ErrorContext } from "./errors.js";
 
 export const SPARSE_HEADER_BYTES = 16;
+
+/**
+ * The last parameter word of FULLY_CONNECTED_SPARSE and CONV_2D_SPARSE: one bit per runtime build,
+ * set = that build runs the sparse kernel on the blob, clear = it expands the blob to dense int8
+ * weights at load and runs the dense kernel (the compiler sets a bit only where it measured the
+ * sparse kernel faster). Other bits must be 0.
+ */
+export const SPARSE_RUN_SIMD = 1;
+export const SPARSE_RUN_MVP = 2;
+export const SPARSE_RUN_ALL = SPARSE_RUN_SIMD | SPARSE_RUN_MVP;
+export const SPARSE_RUN_BITS: Record<"simd" | "mvp", number> = { simd: SPARSE_RUN_SIMD, mvp: SPARSE_RUN_MVP };
 export const SPARSE_BLOCK_ROWS = [1, 2, 4, 8] as const;
 export const SPARSE_BLOCK_COLS = [1, 2, 4, 8, 16] as const;
 export type SparseBlock = readonly [rows: number, cols: number];
@@ -153,12 +164,14 @@ export function sparseHeader(blob: Uint8Array): { rows: number; cols: number; bl
 }
 
 /**
- * The container reader's check of a sparse op's weights (self-consistency of the blob; shapes
- * against the op's input and output are the runtime's prepare checks, as for dense ops).
+ * The container reader's check of a sparse op's weights and run bits (self-consistency of the
+ * blob; shapes against the op's input and output are the runtime's prepare checks, as for dense ops).
  */
-export function checkSparseOpWeights(inputs: number[], tensors: { dtype: number; shape: number[]; data?: Uint8Array }[], op: number): void {
+export function checkSparseOpWeights(inputs: number[], tensors: { dtype: number; shape: number[]; data?: Uint8Array }[], op: number, params: number[]): void {
   const w = tensors[inputs[1]];
   const ctx = { op, tensor: inputs[1] };
+  const run = params[params.length - 1];
+  if ((run & ~SPARSE_RUN_ALL) !== 0) throw new EdgerunError("ERM_BAD_PARAMS", "sparse run bits other than the two builds' are set", { op, expected: `0..${SPARSE_RUN_ALL}`, actual: run });
   if (!w || !w.data || w.dtype !== 1 || w.shape.length !== 1) throw new EdgerunError("ERM_BAD_TENSOR", "sparse weights must be a 1-D int8 constant", ctx);
   if (w.data.length < SPARSE_HEADER_BYTES) throw new EdgerunError("ERM_BAD_TENSOR", "sparse weights shorter than their header", { ...ctx, expected: SPARSE_HEADER_BYTES, actual: w.data.length });
   const h = sparseHeader(w.data);

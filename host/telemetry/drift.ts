@@ -17,7 +17,12 @@ export const DRIFT_SAMPLE_STRIDE = 7;
 
 export function calibrationOf(meta: ErmMeta, input = 0): CalibrationHistogram | null {
   const c = meta.calibration as { inputs?: unknown[] } | undefined;
-  const h = c?.inputs?.[input] as Partial<CalibrationHistogram> | undefined;
+  const raw = c?.inputs?.[input] as (Partial<CalibrationHistogram> & { space?: string; lo?: number; bins?: number; binWidth?: number; proportions?: number[] }) | undefined;
+  // `edgerun compress` writes int8-space bins as {lo, bins, binWidth, proportions} (its min/max are
+  // the float range): read those as the same equal-width histogram.
+  const h: Partial<CalibrationHistogram> | undefined = raw && raw.space === "int8" && Array.isArray(raw.proportions) && typeof raw.lo === "number" && typeof raw.bins === "number" && typeof raw.binWidth === "number"
+    ? { min: raw.lo, max: raw.lo + raw.bins * raw.binWidth - 1, counts: raw.proportions }
+    : raw;
   if (!h || !Array.isArray(h.counts) || h.counts.length < 2 || typeof h.min !== "number" || typeof h.max !== "number" || !(h.max > h.min)) return null;
   if (!h.counts.every((n) => typeof n === "number" && n >= 0 && Number.isFinite(n)) || h.counts.reduce((a, b) => a + b, 0) <= 0) return null;
   return { min: h.min, max: h.max, counts: h.counts };

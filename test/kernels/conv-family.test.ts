@@ -14,7 +14,9 @@ type Harness = Awaited<ReturnType<typeof loadHarness>>;
 type Spec = Record<string, any>;
 
 // ---- Named tile-edge shapes (SIMD tiles: conv 4 pixels x 8 channels over i16 pairs, depthwise
-// 8 channels x tap pairs, FC GEMM 8 channels x 8 inputs; MVP tiles: conv 2x4, depthwise 1x4, fc 1x4) ----
+// 8 channels x tap pairs, FC GEMM 8 channels x 8 inputs; MVP tiles: conv 4x4 inside and 1x4 on
+// the border, depthwise 1x4, fc 1x4; fused ADD: the split fast path, its spec fallback and the
+// SIMD build's row pass with tails) ----
 
 const base = { perChannel: true, bias: true, act: "none", padding: "same" };
 const convNamed: Spec[] = [
@@ -52,6 +54,10 @@ const convNamed: Spec[] = [
   { ...base, name: "fused ADD extreme 1x1 over 64-pixel chunks", inH: 9, inW: 15, inC: 7, outC: 10, kH: 1, kW: 1, fused: "alias", extreme: true },
   { ...base, name: "fused ADD 1x1 stride 2", inH: 8, inW: 8, inC: 16, outC: 32, kH: 1, kW: 1, stride: [2, 2], fused: "alias" },
   { ...base, name: "extreme 1x1 per-tensor", inH: 4, inW: 4, inC: 33, outC: 9, kH: 1, kW: 1, extreme: true, perChannel: false },
+  // SIMD requantization layouts: one shift count per 4 channels (largest exponent E <= 21, no
+  // left shifts) or the per-lane general layout; ranges straddle both limits, extreme accumulators.
+  ...[[-21, -14], [-22, -18], [-1, 0], [0, 0], [-3, 2], [-25, -1]].map((shiftRange) => ({ ...base,
+    name: `requant shifts ${shiftRange}`, inH: 5, inW: 6, inC: 16, outC: 16, kH: 3, kW: 3, shiftRange, extreme: true })),
   { ...base, name: "kws conv1 10x4 s2", inH: 49, inW: 10, inC: 1, outC: 64, kH: 10, kW: 4, stride: [2, 2] },
   { ...base, name: "resnet 3x3 s2", inH: 16, inW: 16, inC: 16, outC: 32, kH: 3, kW: 3, stride: [2, 2], act: "relu" },
 ];
@@ -71,6 +77,8 @@ const dwNamed: Spec[] = [
   { ...dwBase, name: "fused ADD aliasing, C<8", inH: 5, inW: 6, inC: 5, kH: 3, kW: 3, fused: "alias" },
   { ...dwBase, name: "fused ADD separate, multiplier 2", inH: 5, inW: 4, inC: 6, depthMultiplier: 2, kH: 3, kW: 3, fused: "separate" },
   { ...dwBase, name: "extreme", inH: 5, inW: 6, inC: 17, kH: 3, kW: 3, extreme: true },
+  ...[[-21, -14], [-22, -18], [-21, 0], [-1, 0], [-3, 2]].map((shiftRange) => ({ ...dwBase,
+    name: `requant shifts ${shiftRange}`, inH: 5, inW: 6, inC: 17, kH: 3, kW: 3, shiftRange, extreme: true })),
   { ...dwBase, name: "fused ADD extreme", inH: 5, inW: 6, inC: 13, kH: 3, kW: 3, fused: "alias", extreme: true },
   { ...dwBase, name: "kws dw 3x3 25x5x64", inH: 25, inW: 5, inC: 64, kH: 3, kW: 3, act: "relu" },
 ];
@@ -81,6 +89,8 @@ const fcNamed: Spec[] = [
   { ...fcBase, name: "batches 3", batches: 3, depth: 13, outC: 10 },
   { ...fcBase, name: "per-tensor no bias RELU", depth: 40, outC: 12, perChannel: false, bias: false, act: "relu" },
   { ...fcBase, name: "extreme", depth: 33, outC: 11, extreme: true },
+  ...[[-21, -14], [-22, -18], [-21, 0], [-1, 0], [-3, 2]].map((shiftRange) => ({ ...fcBase,
+    name: `requant shifts ${shiftRange}`, depth: 40, outC: 13, shiftRange, extreme: true })),
   { ...fcBase, name: "kws fc 64->12", depth: 64, outC: 12 },
   { ...fcBase, name: "ad fc 640->128", depth: 640, outC: 128, act: "relu" },
 ];

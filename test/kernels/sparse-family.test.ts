@@ -2,6 +2,8 @@
 // kernel on the same pruned weights, byte for byte, in both builds and both tiers: tile edges
 // (N not a multiple of 4, K not a multiple of 8, odd pixel counts), sparsities 0..99%, empty
 // output channels, column gaps over 255 (zero bridge blocks), strides and fused residual ADDs.
+// Each sparse op runs both ways its run bits allow: the sparse kernel, and (bits clear) the
+// weights expanded at load and run by the dense kernels.
 
 import { describe, expect, it } from "vitest";
 import { DType, Opcode } from "../../host/format/opcodes.js";
@@ -9,13 +11,13 @@ import { writeErm } from "../../host/format/erm-writer.js";
 import { readErm } from "../../host/format/erm-reader.js";
 import type { ErmModel } from "../../host/format/erm-types.js";
 import { Interpreter, BuildName } from "../../host/runtime/runtime.js";
-import { blockFits, SparseBlock } from "../../host/format/sparse-weights.js";
+import { SPARSE_RUN_ALL, blockFits, SparseBlock } from "../../host/format/sparse-weights.js";
 import { compileGraph } from "../../firmware-tools/lib/compile/compile.js";
 import { toSparseOp } from "../../firmware-tools/lib/compile/sparse-encode.js";
 import { SparseLayerSpec, randomInputs, sparseLayerGraph } from "../../firmware-tools/lib/bench/sparse-layer.js";
 import { applyMask, magnitudeMask } from "../../firmware-tools/lib/prune/mask.js";
 
-interface Case { name: string; spec: SparseLayerSpec; block?: [number, number]; emptyRows?: boolean }
+interface Case { name: string; spec: SparseLayerSpec; block?: [number, number]; emptyRows?: boolean; shifts?: number[] }
 
 const cases: Case[] = [
   { name: "fc 8->4", spec: { kind: "fc", K: 8, N: 4 } },
@@ -30,6 +32,14 @@ const cases: Case[] = [
   { name: "conv1x1 5x1 16->8 +residual", spec: { kind: "conv1x1", K: 16, N: 8, h: 5, w: 1, residual: true }, block: [4, 8] },
   { name: "conv1x1 2x3 24->12 +residual", spec: { kind: "conv1x1", K: 24, N: 12, h: 2, w: 3, residual: true } },
   { name: "conv1x1 4x4 s2 32->20, 4x4 blocks", spec: { kind: "conv1x1", K: 32, N: 20, h: 4, w: 4, stride: 2 }, block: [4, 4] },
+  // qs8_spmm_8x4__simd (>= 8 output pixels, N % 4 == 0): pixel counts off 4/8/16, K off 16 and odd.
+  { name: "spmm conv1x1 13x1 20->8 (13 pixels, K = 16 + 4)", spec: { kind: "conv1x1", K: 20, N: 8, h: 13, w: 1 }, emptyRows: true },
+  { name: "spmm conv1x1 5x5 7->4 (K odd)", spec: { kind: "conv1x1", K: 7, N: 4, h: 5, w: 5 } },
+  { name: "spmm conv1x1 6x6 s2 32->12 (9 pixels), 4x8 blocks", spec: { kind: "conv1x1", K: 32, N: 12, h: 6, w: 6, stride: 2 }, block: [4, 8] },
+  { name: "spmm fc 40->16 x9 batches", spec: { kind: "fc", K: 40, N: 16, batches: 9 }, emptyRows: true },
+  { name: "spmm conv1x1 4x5 16->16 +residual, 4x8 blocks", spec: { kind: "conv1x1", K: 16, N: 16, h: 4, w: 5, residual: true }, block: [4, 8] },
+  { name: "spmm conv1x1 8x3 48->8, shifts -1..2 (left shifts, e = 0)", spec: { kind: "conv1x1", K: 48, N: 8, h: 8, w: 3 }, shifts: [-1, 0, 1, 2] },
+  { name: "spmm conv1x1 8x3 48->8, a left shift of 7 (the SIMD build keeps the other kernels)", spec: { kind: "conv1x1", K: 48, N: 8, h: 8, w: 3 }, shifts: [7, -3] },
 ];
 const SPARSITIES = [0, 0.5, 0.7, 0.9, 0.99];
 
@@ -39,17 +49,23 @@ function run(bytes: Uint8Array, build: BuildName, tier: 0 | 1, inputs: Uint8Arra
   return it.run(...inputs)[0].slice();
 }
 
-function sparseModel(model: ErmModel, block: SparseBlock): ErmModel {
+function sparseModel(model: ErmModel, block: SparseBlock, run = SPARSE_RUN_ALL): ErmModel {
   const tensors = model.tensors.map((t) => ({ ...t }));
-  return { ...model, tensors, ops: [toSparseOp(model.ops[0], tensors, block)] };
+  return { ...model, tensors, ops: [toSparseOp(model.ops[0], tensors, block, run)] };
 }
 
-describe.each(cases)("$name", ({ spec, block, emptyRows }) => {
-  it.each(SPARSITIES)("sparsity %f: sparse == dense reference, both builds, both tiers", (s) => {
+const RUNS: [string, number][] = [["sparse kernel", SPARSE_RUN_ALL], ["expanded to dense", 0]];
+
+describe.each(cases)("$name", ({ spec, block, emptyRows, shifts }) => {
+  it.each(SPARSITIES)("sparsity %f: sparse == dense reference, both builds, both tiers, sparse and expanded", (s) => {
     const { g, weights } = sparseLayerGraph({ ...spec, seed: Math.round(s * 1000) + spec.K });
     const opts = { rows: spec.N, cols: spec.K, block: block && s > 0 ? block : undefined };
     applyMask(weights, magnitudeMask(weights, s, opts));
     if (emptyRows) weights.fill(0, 0, spec.K); // an empty first channel
+    if (shifts) {
+      const t = g.tensors.find((x) => x.name === "shift")!;
+      new Int32Array(t.data!.buffer, t.data!.byteOffset, spec.N).forEach((_, i, a) => (a[i] = shifts[i % shifts.length]));
+    }
     const { model } = compileGraph(g);
     const dense = writeErm(model);
     const sizes = model.inputs.map((t) => model.tensors[t].shape.reduce((a, b) => a * b, 1));
@@ -58,11 +74,13 @@ describe.each(cases)("$name", ({ spec, block, emptyRows }) => {
     const blocks: SparseBlock[] = [[1, 1]];
     if (block && blockFits(spec.N, spec.K, block)) blocks.push(block);
     for (const b of blocks) {
-      const bytes = writeErm(sparseModel(model, b));
-      readErm(bytes); // the TypeScript reader accepts it
-      for (const build of ["simd", "mvp"] as const) {
-        for (const tier of [0, 1] as const) {
-          expect(run(bytes, build, tier, inputs), `${b.join("x")} ${build} tier ${tier}`).toEqual(expected);
+      for (const [how, bits] of RUNS) {
+        const bytes = writeErm(sparseModel(model, b, bits));
+        readErm(bytes); // the TypeScript reader accepts it
+        for (const build of ["simd", "mvp"] as const) {
+          for (const tier of [0, 1] as const) {
+            expect(run(bytes, build, tier, inputs), `${b.join("x")} ${how} ${build} tier ${tier}`).toEqual(expected);
+          }
         }
       }
     }
@@ -88,4 +106,23 @@ it("CONV_2D_SPARSE with a fused ADD writes in place over its residual", () => {
   for (const build of ["simd", "mvp"] as const) {
     for (const tier of [0, 1] as const) expect(run(writeErm(model), build, tier, [input]), `${build} tier ${tier}`).toEqual(expected);
   }
+});
+
+it("a build whose run bit is clear expands the weights at load (rows x cols more working memory) and runs the dense kernels", () => {
+  const { g, weights } = sparseLayerGraph({ kind: "conv1x1", K: 64, N: 64, h: 25, w: 5, seed: 3 });
+  applyMask(weights, magnitudeMask(weights, 0.9));
+  const { model } = compileGraph(g);
+  const inputs = randomInputs([25 * 5 * 64], 4);
+  const expected = run(writeErm(model), "mvp", 0, inputs);
+  const sparse = writeErm(sparseModel(model, [1, 1], SPARSE_RUN_ALL));
+  // The compiler's way: stored sparse (smaller), dense measured faster in both builds.
+  const timedDense = (m: ErmModel) => (m.ops[0].opcode === Opcode.CONV_2D ? 1 : 2);
+  const compiled = compileGraph(g, { sparse: "auto", sparseSelect: { measure: timedDense } });
+  expect(compiled.encodings![0]).toMatchObject({ storage: "sparse", runSparse: { simd: false, mvp: false } });
+  expect(compiled.model.ops[0].params.at(-1)).toBe(0);
+  const expanded = writeErm(compiled.model);
+  expect(expanded.length).toBeLessThan(writeErm(model).length - 64 * 64 / 2);
+  const ram = (bytes: Uint8Array) => Interpreter.load(bytes, { build: "mvp" }).memory.workingRamBytes;
+  expect(ram(expanded) - ram(sparse)).toBeGreaterThanOrEqual(64 * 64);
+  for (const build of ["simd", "mvp"] as const) expect(run(expanded, build, 1, inputs), build).toEqual(expected);
 });

@@ -2,19 +2,110 @@
 // parameter checks, plus a full walk of the sparse weight blob (host/format/sparse-weights.ts has
 // the same checks in the same order), so the kernels can trust every count and column.
 // Inputs: [input, sparse weights (1-D int8 constant), bias | -1, multipliers, shifts, (residual)].
+// The last parameter word holds the run bits (bit 0 SIMD build, bit 1 MVP build): a build whose
+// bit is clear expands the blob into dense int8 weights here (rtAlloc) and runs the op as its
+// dense twin: the op table entry gets the dense opcode and FcArgs / ConvArgs, so the dense
+// family's prepare and kernels run it exactly as a dense op (bit-exact with it by construction).
 
 import * as S from "../../format/status";
+import * as OP from "../opcodes";
+import { ConvArgs, FcArgs } from "../../kernels/args";
 import { SparseArgs } from "../../kernels/sparse/args";
+import { conv2dScratchBytes } from "../../kernels/conv2d/index";
+import { fcScratchBytes } from "../../kernels/fc/index";
 import { rtAlloc } from "../alloc";
 import { dim, dataOf, elements, byteLength, DT_INT8, DT_INT32 } from "../tensors";
 import {
-  inT, outT, param, numIn, expectCounts, expectTensor, expectConstant, expectElements, expectDim,
+  inT, outT, param, paramCount, numIn, expectCounts, expectTensor, expectConstant, expectElements, expectDim,
   expectRange, expectActRange, expectWindow, expectMultipliers, expectAddParams,
 } from "./common";
 import { fillAddParams } from "./conv";
 
 const HEADER_BYTES: i32 = 16;
 const CONV_WORDS = 11;
+const FC_WORDS = 4;
+const RUN_ALL: i32 = 3;
+/** This build's run bit (host/format/sparse-weights.ts: SPARSE_RUN_SIMD, SPARSE_RUN_MVP). */
+const RUN_THIS_BUILD: i32 = ASC_FEATURE_SIMD ? 1 : 2;
+
+/** The run bits (last parameter word); ERM_BAD_PARAMS when other bits are set. */
+function runsSparse(op: i32, out: usize): i32 {
+  const run = param(op, paramCount(op) - 1);
+  if ((run & ~RUN_ALL) != 0) return S.failOp(S.ERM_BAD_PARAMS, op, -1, RUN_ALL, run);
+  store<i32>(out, (run & RUN_THIS_BUILD) != 0 ? 1 : 0);
+  return S.OK;
+}
+
+/** The dense [N][K] int8 matrix of a checked blob, in load-time memory (0: out of memory). */
+function expandBlob(a: SparseArgs): usize {
+  const w = rtAlloc(<usize>a.N * <usize>a.K);
+  if (w == 0) return 0;
+  const R = a.R, C = a.C;
+  let k = 0;
+  for (let g = 0; g < a.N / R; g++) {
+    const n = <i32>load<u16>(a.counts + (<usize>g << 1));
+    let col = 0;
+    for (let j = 0; j < n; j++, k++) {
+      col += <i32>load<u8>(a.steps + <usize>k);
+      for (let r = 0; r < R; r++) {
+        memory.copy(w + <usize>((g * R + r) * a.K + col * C), a.values + <usize>((k * R + r) * C), <usize>C);
+      }
+    }
+  }
+  return w;
+}
+
+/** Scratch the dense kernels ask for (none for these shapes today), in load-time memory; false when out of memory. */
+function denseScratch(need: i32, scratchAt: usize): bool {
+  if (need <= 0) return true;
+  const s = rtAlloc(<usize>need);
+  store<usize>(scratchAt, s);
+  return s != 0;
+}
+
+/** FULLY_CONNECTED_SPARSE run dense in this build: FcArgs over the expanded weights. */
+function asDenseFc(a: SparseArgs, out: usize): i32 {
+  const d = changetype<FcArgs>(rtAlloc(offsetof<FcArgs>()));
+  if (changetype<usize>(d) == 0) return S.RUNTIME_OUT_OF_MEMORY;
+  d.filter = expandBlob(a);
+  if (d.filter == 0) return S.RUNTIME_OUT_OF_MEMORY;
+  d.input = a.input; d.batches = a.outH; d.depth = a.K;
+  d.bias = a.bias; d.output = a.output; d.outC = a.N;
+  d.inputOffset = a.inputOffset; d.outputOffset = a.outputOffset;
+  d.mult = a.mult; d.shift = a.shift; d.multStride = a.multStride;
+  d.actMin = a.actMin; d.actMax = a.actMax;
+  const need = fcScratchBytes(d);
+  if (!denseScratch(need, changetype<usize>(d) + offsetof<FcArgs>("scratch"))) return S.RUNTIME_OUT_OF_MEMORY;
+  d.scratchBytes = max(need, 0);
+  store<i32>(out - 4, OP.OP_FULLY_CONNECTED); // the op table entry's opcode (interpreter.ts)
+  store<usize>(out, changetype<usize>(d));
+  return S.OK;
+}
+
+/** CONV_2D_SPARSE run dense in this build: ConvArgs of a 1x1 filter over the expanded weights. */
+function asDenseConv(op: i32, a: SparseArgs, out: usize): i32 {
+  const x = inT(op, 0), y = outT(op, 0);
+  const d = changetype<ConvArgs>(rtAlloc(offsetof<ConvArgs>()));
+  if (changetype<usize>(d) == 0) return S.RUNTIME_OUT_OF_MEMORY;
+  d.filter = expandBlob(a);
+  if (d.filter == 0) return S.RUNTIME_OUT_OF_MEMORY;
+  d.input = a.input; d.inH = dim(x, 1); d.inW = dim(x, 2); d.inC = a.K;
+  d.kH = 1; d.kW = 1;
+  d.bias = a.bias; d.output = a.output; d.outH = dim(y, 1); d.outW = dim(y, 2); d.outC = a.N;
+  d.strideH = param(op, 0); d.strideW = param(op, 1); d.dilH = param(op, 2); d.dilW = param(op, 3);
+  d.padTop = 0; d.padLeft = 0;
+  d.inputOffset = a.inputOffset; d.outputOffset = a.outputOffset;
+  d.mult = a.mult; d.shift = a.shift; d.multStride = a.multStride;
+  d.actMin = a.actMin; d.actMax = a.actMax;
+  d.depthMultiplier = 1;
+  d.residual = a.residual; d.add = a.add;
+  const need = conv2dScratchBytes(d);
+  if (!denseScratch(need, changetype<usize>(d) + offsetof<ConvArgs>("scratch"))) return S.RUNTIME_OUT_OF_MEMORY;
+  d.scratchBytes = max(need, 0);
+  store<i32>(out - 4, OP.OP_CONV_2D); // the op table entry's opcode (interpreter.ts)
+  store<usize>(out, changetype<usize>(d));
+  return S.OK;
+}
 
 function validBlock(v: i32, allowed16: bool): bool {
   return v == 1 || v == 2 || v == 4 || v == 8 || (allowed16 && v == 16);
@@ -93,8 +184,10 @@ function newArgs(): SparseArgs {
 }
 
 export function prepareFcSparse(op: i32, out: usize): i32 {
-  let st = expectCounts(op, 5, 5, 4);
+  let st = expectCounts(op, 5, 5, FC_WORDS + 1);
   if (st != S.OK) return st;
+  if ((st = runsSparse(op, out)) != S.OK) return st;
+  const sparse = load<i32>(out) != 0;
   const x = inT(op, 0), w = inT(op, 1), y = outT(op, 0);
   if ((st = expectTensor(op, x, DT_INT8, -1)) != S.OK) return st;
   if ((st = expectTensor(op, y, DT_INT8, -1)) != S.OK) return st;
@@ -110,14 +203,17 @@ export function prepareFcSparse(op: i32, out: usize): i32 {
   if ((st = fillCommon(op, a, 0, 1, 2, 3)) != S.OK) return st;
   a.input = dataOf(x); a.output = dataOf(y);
   a.outH = batches; a.outW = 1; a.rowStride = depth; a.colStride = depth;
+  if (!sparse) return asDenseFc(a, out);
   store<usize>(out, changetype<usize>(a));
   return S.OK;
 }
 
 export function prepareConvSparse(op: i32, out: usize): i32 {
   const fused = numIn(op) == 6;
-  let st = expectCounts(op, 5, 6, fused ? CONV_WORDS + 12 : CONV_WORDS);
+  let st = expectCounts(op, 5, 6, (fused ? CONV_WORDS + 12 : CONV_WORDS) + 1);
   if (st != S.OK) return st;
+  if ((st = runsSparse(op, out)) != S.OK) return st;
+  const sparse = load<i32>(out) != 0;
   const x = inT(op, 0), w = inT(op, 1), y = outT(op, 0);
   if ((st = expectTensor(op, x, DT_INT8, 4)) != S.OK) return st;
   if ((st = expectTensor(op, y, DT_INT8, 4)) != S.OK) return st;
@@ -145,6 +241,7 @@ export function prepareConvSparse(op: i32, out: usize): i32 {
   a.outH = dim(y, 1); a.outW = dim(y, 2);
   a.rowStride = param(op, 0) * dim(x, 2) * dim(x, 3);
   a.colStride = param(op, 1) * dim(x, 3);
+  if (!sparse) return asDenseConv(op, a, out);
   store<usize>(out, changetype<usize>(a));
   return S.OK;
 }

@@ -63,8 +63,8 @@ const FA_T: i32 = 10, FA_R: i32 = 11, FA_OUTM: i32 = 12, FA_OUTE: i32 = 13, FA_O
 const FA_OUTOFF: i32 = 15, FA_MIN: i32 = 16, FA_MAX: i32 = 17;
 const FA_WORDS: i32 = 18;
 
-// One block per build (not reentrant, like add/mvp.ts's tables): rewritten at the start of every
-// kernel call that has a fused ADD.
+// One 72-byte static block (not reentrant; no allocation, so the MVP build may use it at run
+// time): rewritten at the start of every kernel call that has a fused ADD.
 const addFastScalar: usize = memory.data(FA_WORDS * 4, 16);
 
 // @ts-ignore: decorator
@@ -127,6 +127,42 @@ export function addFastSetup(residual: usize, add: AddParams | null): usize {
   else store<i8>(output + index, q);
 }
 
+/**
+ * storeOutputFused for 4 consecutive bytes (index..index+3) with residual != 0: the fast path's
+ * constants are read into locals once for the 4 values.
+ */
+export function storeAdded4(output: usize, index: usize, q0: i32, q1: i32, q2: i32, q3: i32, residual: usize,
+    add: AddParams | null, k: usize): void {
+  if (k == 0) {
+    storeAdded(output, index, q0, residual, add, 0); storeAdded(output, index + 1, q1, residual, add, 0);
+    storeAdded(output, index + 2, q2, residual, add, 0); storeAdded(output, index + 3, q3, residual, add, 0);
+    return;
+  }
+  const T = load<i32>(k, FA_T << 2), R = load<i32>(k, FA_R << 2);
+  const off1 = load<i32>(k, FA_OFF1 << 2), A1 = load<i32>(k, FA_A1 << 2), B1 = load<i32>(k, FA_B1 << 2);
+  const e1 = load<i32>(k, FA_E1 << 2), mask1 = load<i32>(k, FA_MASK1 << 2);
+  const off2 = load<i32>(k, FA_OFF2 << 2), A2 = load<i32>(k, FA_A2 << 2), B2 = load<i32>(k, FA_B2 << 2);
+  const e2 = load<i32>(k, FA_E2 << 2), mask2 = load<i32>(k, FA_MASK2 << 2);
+  const M = <i64>load<i32>(k, FA_OUTM << 2), E = load<i32>(k, FA_OUTE << 2), maskE = load<i32>(k, FA_OUTMASK << 2);
+  const zp = load<i32>(k, FA_OUTOFF << 2), lo = load<i32>(k, FA_MIN << 2), hi = load<i32>(k, FA_MAX << 2);
+  const r = residual + index, o = output + index;
+  // All 4 residual bytes are read before any output byte is written (they may alias).
+  const x0 = <i32>load<i8>(r), x1 = <i32>load<i8>(r, 1), x2 = <i32>load<i8>(r, 2), x3 = <i32>load<i8>(r, 3);
+  store<i8>(o, addFastLocals(q0, x0, T, R, off1, A1, B1, e1, mask1, off2, A2, B2, e2, mask2, M, E, maskE, zp, lo, hi));
+  store<i8>(o, addFastLocals(q1, x1, T, R, off1, A1, B1, e1, mask1, off2, A2, B2, e2, mask2, M, E, maskE, zp, lo, hi), 1);
+  store<i8>(o, addFastLocals(q2, x2, T, R, off1, A1, B1, e1, mask1, off2, A2, B2, e2, mask2, M, E, maskE, zp, lo, hi), 2);
+  store<i8>(o, addFastLocals(q3, x3, T, R, off1, A1, B1, e1, mask1, off2, A2, B2, e2, mask2, M, E, maskE, zp, lo, hi), 3);
+}
+
+// @ts-ignore: decorator
+@inline function addFastLocals(x1: i32, x2: i32, T: i32, R: i32, off1: i32, A1: i32, B1: i32, e1: i32, mask1: i32,
+    off2: i32, A2: i32, B2: i32, e2: i32, mask2: i32, M: i64, E: i32, maskE: i32, zp: i32, lo: i32, hi: i32): i32 {
+  const v1 = x1 + off1, v2 = x2 + off2;
+  const s = rdbpScalar(v1 * A1 + ((v1 * B1 + R) >> T), e1, mask1) + rdbpScalar(v2 * A2 + ((v2 * B2 + R) >> T), e2, mask2);
+  const r = <i32>((<i64>s * M + (<i64>1 << 30)) >> 31);
+  return clampI32(rdbpScalar(r, E, maskE) + zp, lo, hi);
+}
+
 // Out of line so the kernels' inner loops stay small.
 function storeAdded(output: usize, index: usize, q: i32, residual: usize, add: AddParams | null, k: usize): void {
   const r = <i32>load<i8>(residual + index);
@@ -136,31 +172,60 @@ function storeAdded(output: usize, index: usize, q: i32, residual: usize, add: A
 // ---- SIMD output stage (SIMD build only) ----
 
 /**
- * Per-lane requantization constants for a group of 4 output channels, 96 bytes:
- * +0 bias, +16 multiplier, +32 2^leftShift, +48 mask 2^e-1, +64 mask>>1, +80 2^(31-e) (u32),
- * where e = max(0, -shift). Lanes n..3 and negative channels (outside the tensor) get harmless zeros.
+ * Per-lane requantization constants for a group of 4 output channels, 112 bytes. Two layouts,
+ * told apart by the i32 at +96 (E):
+ * - E == 0 (general): +0 bias, +16 multiplier, +32 2^leftShift, +48 mask 2^e-1, +64 mask>>1,
+ *   +80 2^(31-e) (u32), where e = max(0, -shift);
+ * - E in [1, 21] (every channel's shift <= 0, E = the group's largest exponent e): +0 bias,
+ *   +16 multiplier, +32 2^(E-e), +48 -L, +64 L with L = floor((2^31 - 2^E) / 2^(E-e)),
+ *   +80 2^(E-1). rdbp(r, e) == rdbp(r * 2^(E-e), E) (the same rational), so one shift count
+ *   serves all 4 lanes: about 10 fewer operations than the per-lane floor of the general layout.
+ *   Clamping r to +-L first keeps r * 2^(E-e) + 2^(E-1) inside i32 and changes nothing: any
+ *   |r| >= L gives |rdbp(r, e)| >= 2^(31-E) - 2 >= 1022, which the int8 clamp saturates either way.
+ * Lanes n..3 and negative channels (outside the tensor) get harmless zeros.
  */
-export const RQ_GROUP_BYTES: i32 = 96;
+export const RQ_GROUP_BYTES: i32 = 112;
+const RQ_FAST_MAX_E: i32 = 21;
 
 export function packRequantGroup(dst: usize, bias: usize, mult: usize, shift: usize, multStride: i32, ch0: i32, n: i32): void {
+  let E = 0, fast = true;
+  for (let l = 0; l < 4; l++) {
+    if (l < n && ch0 + l >= 0) {
+      const s = load<i32>(shift + <usize>((ch0 + l) * multStride));
+      if (s > 0) fast = false;
+      else E = max(E, -s);
+    }
+  }
+  if (E < 1 || E > RQ_FAST_MAX_E) fast = false;
   for (let l = 0; l < 4; l++) {
     let b = 0, m = 0, s = 0;
-    if (l < n && ch0 + l >= 0) {
+    const valid = l < n && ch0 + l >= 0;
+    if (valid) {
       const ch = ch0 + l;
       b = bias != 0 ? load<i32>(bias + (<usize>ch << 2)) : 0;
       m = load<i32>(mult + <usize>(ch * multStride));
       s = load<i32>(shift + <usize>(ch * multStride));
     }
-    const left = s > 0 ? s : 0;
-    const e = s > 0 ? 0 : -s;
-    const mask = <i32>((<i64>1 << e) - 1);
     const lane = dst + (<usize>l << 2);
     store<i32>(lane, b);
     store<i32>(lane, m, 16);
-    store<i32>(lane, 1 << left, 32);
-    store<i32>(lane, mask, 48);
-    store<i32>(lane, mask >> 1, 64);
-    store<u32>(lane, <u32>1 << <u32>(31 - e), 80);
+    if (fast) {
+      const d = valid ? E + s : 0; // E - e
+      const L = <i32>(((<i64>1 << 31) - (<i64>1 << E)) >> d);
+      store<i32>(lane, 1 << d, 32);
+      store<i32>(lane, -L, 48);
+      store<i32>(lane, L, 64);
+      store<i32>(lane, 1 << (E - 1), 80);
+    } else {
+      const left = s > 0 ? s : 0;
+      const e = s > 0 ? 0 : -s;
+      const mask = <i32>((<i64>1 << e) - 1);
+      store<i32>(lane, 1 << left, 32);
+      store<i32>(lane, mask, 48);
+      store<i32>(lane, mask >> 1, 64);
+      store<u32>(lane, <u32>1 << <u32>(31 - e), 80);
+    }
+    store<i32>(lane, l == 0 && fast ? E : 0, 96);
   }
 }
 
@@ -171,9 +236,20 @@ export function packRequantGroup(dst: usize, bias: usize, mult: usize, shift: us
  */
 // @ts-ignore: decorator
 @inline export function requantizeI32x4(acc: v128, rq: usize, outOffset: v128, lo: v128, hi: v128): v128 {
-  const x = i32x4.mul(acc, v128.load(rq, 32));
+  const E = load<i32>(rq, 96);
   const m = v128.load(rq, 16);
   const nudge = i64x2.splat(<i64>1 << 30);
+  if (E != 0) {
+    // SRDHM: (acc*m + 2^30) >> 31 (floor), the low 32 bits of each 64-bit lane (no left shifts here).
+    const plo = i64x2.shr_u(i64x2.add(i64x2.extmul_low_i32x4_s(acc, m), nudge), 31);
+    const phi = i64x2.shr_u(i64x2.add(i64x2.extmul_high_i32x4_s(acc, m), nudge), 31);
+    const r = v128.shuffle<i32>(plo, phi, 0, 2, 4, 6);
+    const v = i32x4.mul(i32x4.min_s(i32x4.max_s(r, v128.load(rq, 48)), v128.load(rq, 64)), v128.load(rq, 32));
+    // rdbp(v, E) = (v + 2^(E-1) - [v < 0]) >> E for E >= 1.
+    const q = i32x4.shr_s(i32x4.add(i32x4.add(v, v128.load(rq, 80)), i32x4.shr_s(v, 31)), E);
+    return i32x4.min_s(i32x4.max_s(i32x4.add(q, outOffset), lo), hi);
+  }
+  const x = i32x4.mul(acc, v128.load(rq, 32));
   // SRDHM: (x*m + 2^30) >> 31 (floor), the low 32 bits of each 64-bit lane.
   const plo = i64x2.shr_u(i64x2.add(i64x2.extmul_low_i32x4_s(x, m), nudge), 31);
   const phi = i64x2.shr_u(i64x2.add(i64x2.extmul_high_i32x4_s(x, m), nudge), 31);
@@ -216,6 +292,7 @@ export function packRequantGroup(dst: usize, bias: usize, mult: usize, shift: us
   return i32x4.min_s(i32x4.max_s(raw, i32x4.splat(p.actMin)), i32x4.splat(p.actMax));
 }
 
+// The SIMD build's splat copy (288 bytes; the MVP build never references it).
 const addFastVector: usize = memory.data(FA_WORDS * 16, 16);
 
 /** SIMD twin of addFastSetup: the same constants, each splat to 4 lanes (shift counts read from lane 0). */

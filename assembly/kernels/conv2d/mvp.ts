@@ -1,18 +1,25 @@
 import { ConvArgs } from "../args";
 import { addFastSetup, requantizeScalar, storeOutputFused } from "../common/fused-add";
+import { finishConv4 } from "../common/finish-scalar";
 
 // Scalar CONV_2D for the MVP build (WASM3 on microcontrollers): no scratch, no allocation,
-// reads the OHWI filter as is, plain i32 arithmetic (no i64 tricks: WASM3 on a 32-bit core
-// emulates i64 multiplies, so two-products-per-i64 SWAR would not pay there).
+// reads the OHWI filter as is.
 //
-// Channels run in groups of 4 in the outer loop, so a group's start values stay in locals:
-// pixels whose window lies inside the image (the bulk) multiply the raw inputs and start from
-// bias + inputOffset * sum_k w (the input offset folded in once per group, K loads per
-// channel per call, no scratch), which saves one add per input load. Interior pixels are tiled
-// 4 along x, so each k step loads 4 inputs + 4 weights for 16 MACs. Border pixels add the
-// offset and clip their taps. Taps are walked as "runs": with dilW == 1 the kw taps of one
-// filter row are contiguous in both input (NHWC) and filter (OHWI), so a row is one run of
-// kW*inC elements; with dilation each tap is a run of inC elements.
+// Plain i32 arithmetic in the MAC loops by choice. Two products per i64 multiply (two pixels packed in one i64,
+// split after the K loop) measured only ~15% faster in V8 here (4.0 vs 3.5 GMAC/s on ResNet-8's
+// 3x3 layers), while WASM3 on a 32-bit core (ESP32) emulates every i64 multiply and add with
+// several 32-bit ones, which would eat that gain or more on the target this build exists for.
+//
+// Pass 1 runs the border pixels one at a time (window clipped once per pixel, inputs plus the
+// offset, all channels). Pass 2 runs the pixels whose window lies inside the image with the
+// channels in groups of 4 outermost, so a group's start values stay in locals: they multiply
+// the raw inputs and start from bias + inputOffset * sum_k w (the offset folded in once per group
+// and call: K loads per channel, no scratch), which saves an add per input load. Inside pixels
+// are tiled 4 along x (4 inputs + 4 weights per 16 MACs, k unrolled by 8 with immediate offsets).
+// Epilogues are out of line (common/finish-scalar.ts).
+// Taps are walked as "runs": with dilW == 1 the kw taps of one filter row are contiguous in both
+// input (NHWC) and filter (OHWI), so a row is one run of kW*inC elements; with dilation each tap
+// is a run of inC elements.
 
 // Constants of this call's fused ADD (addFastSetup), read by finish().
 let addFast: usize = 0;
@@ -24,26 +31,9 @@ let addFast: usize = 0;
   storeOutputFused(a.output, index, q, a.residual, a.add, addFast);
 }
 
-/**
- * Requantizes and stores channels oc..oc+3 of one pixel (index = its channel-oc byte). The
- * argument fields are read once into locals: V8 reloads linear memory after every store.
- */
-function finish4(a: ConvArgs, index: usize, oc: i32, a0: i32, a1: i32, a2: i32, a3: i32): void {
-  const ms = <usize>a.multStride;
-  const pm = a.mult + <usize>oc * ms, ps = a.shift + <usize>oc * ms;
-  const outOff = a.outputOffset, lo = a.actMin, hi = a.actMax;
-  const q0 = requantizeScalar(a0, load<i32>(pm), load<i32>(ps), outOff, lo, hi);
-  const q1 = requantizeScalar(a1, load<i32>(pm + ms), load<i32>(ps + ms), outOff, lo, hi);
-  const q2 = requantizeScalar(a2, load<i32>(pm + 2 * ms), load<i32>(ps + 2 * ms), outOff, lo, hi);
-  const q3 = requantizeScalar(a3, load<i32>(pm + 3 * ms), load<i32>(ps + 3 * ms), outOff, lo, hi);
-  const out = a.output, residual = a.residual;
-  if (residual == 0) {
-    store<i8>(out + index, q0); store<i8>(out + index, q1, 1); store<i8>(out + index, q2, 2); store<i8>(out + index, q3, 3);
-  } else {
-    const k = addFast;
-    storeOutputFused(out, index, q0, residual, a.add, k); storeOutputFused(out, index + 1, q1, residual, a.add, k);
-    storeOutputFused(out, index + 2, q2, residual, a.add, k); storeOutputFused(out, index + 3, q3, residual, a.add, k);
-  }
+// @ts-ignore: decorator
+@inline function finish4(a: ConvArgs, index: usize, oc: i32, a0: i32, a1: i32, a2: i32, a3: i32): void {
+  finishConv4(a, index, oc, a0, a1, a2, a3, addFast);
 }
 
 // @ts-ignore: decorator
@@ -120,7 +110,7 @@ function conv4x4Inside(a: ConvArgs, oy: i32, ox: i32, oc: i32, K: i32, f0: i32, 
       const w1 = w0 + <usize>K, w2 = w1 + <usize>K, w3 = w2 + <usize>K;
       let i = 0;
       let x0 = 0, x1 = 0, x2 = 0, x3 = 0, v = 0;
-      for (; i + 4 <= runLen; i += 4) {
+      for (; i + 8 <= runLen; i += 8) {
         const j = <usize>i;
         const q0 = p0 + j, q1 = p1 + j, q2 = p2 + j, q3 = p3 + j;
         const v0 = w0 + j, v1 = w1 + j, v2 = w2 + j, v3 = w3 + j;
@@ -144,6 +134,26 @@ function conv4x4Inside(a: ConvArgs, oy: i32, ox: i32, oc: i32, K: i32, f0: i32, 
         v = <i32>load<i8>(v1, 3); a01 += x0 * v; a11 += x1 * v; a21 += x2 * v; a31 += x3 * v;
         v = <i32>load<i8>(v2, 3); a02 += x0 * v; a12 += x1 * v; a22 += x2 * v; a32 += x3 * v;
         v = <i32>load<i8>(v3, 3); a03 += x0 * v; a13 += x1 * v; a23 += x2 * v; a33 += x3 * v;
+        x0 = <i32>load<i8>(q0, 4); x1 = <i32>load<i8>(q1, 4); x2 = <i32>load<i8>(q2, 4); x3 = <i32>load<i8>(q3, 4);
+        v = <i32>load<i8>(v0, 4); a00 += x0 * v; a10 += x1 * v; a20 += x2 * v; a30 += x3 * v;
+        v = <i32>load<i8>(v1, 4); a01 += x0 * v; a11 += x1 * v; a21 += x2 * v; a31 += x3 * v;
+        v = <i32>load<i8>(v2, 4); a02 += x0 * v; a12 += x1 * v; a22 += x2 * v; a32 += x3 * v;
+        v = <i32>load<i8>(v3, 4); a03 += x0 * v; a13 += x1 * v; a23 += x2 * v; a33 += x3 * v;
+        x0 = <i32>load<i8>(q0, 5); x1 = <i32>load<i8>(q1, 5); x2 = <i32>load<i8>(q2, 5); x3 = <i32>load<i8>(q3, 5);
+        v = <i32>load<i8>(v0, 5); a00 += x0 * v; a10 += x1 * v; a20 += x2 * v; a30 += x3 * v;
+        v = <i32>load<i8>(v1, 5); a01 += x0 * v; a11 += x1 * v; a21 += x2 * v; a31 += x3 * v;
+        v = <i32>load<i8>(v2, 5); a02 += x0 * v; a12 += x1 * v; a22 += x2 * v; a32 += x3 * v;
+        v = <i32>load<i8>(v3, 5); a03 += x0 * v; a13 += x1 * v; a23 += x2 * v; a33 += x3 * v;
+        x0 = <i32>load<i8>(q0, 6); x1 = <i32>load<i8>(q1, 6); x2 = <i32>load<i8>(q2, 6); x3 = <i32>load<i8>(q3, 6);
+        v = <i32>load<i8>(v0, 6); a00 += x0 * v; a10 += x1 * v; a20 += x2 * v; a30 += x3 * v;
+        v = <i32>load<i8>(v1, 6); a01 += x0 * v; a11 += x1 * v; a21 += x2 * v; a31 += x3 * v;
+        v = <i32>load<i8>(v2, 6); a02 += x0 * v; a12 += x1 * v; a22 += x2 * v; a32 += x3 * v;
+        v = <i32>load<i8>(v3, 6); a03 += x0 * v; a13 += x1 * v; a23 += x2 * v; a33 += x3 * v;
+        x0 = <i32>load<i8>(q0, 7); x1 = <i32>load<i8>(q1, 7); x2 = <i32>load<i8>(q2, 7); x3 = <i32>load<i8>(q3, 7);
+        v = <i32>load<i8>(v0, 7); a00 += x0 * v; a10 += x1 * v; a20 += x2 * v; a30 += x3 * v;
+        v = <i32>load<i8>(v1, 7); a01 += x0 * v; a11 += x1 * v; a21 += x2 * v; a31 += x3 * v;
+        v = <i32>load<i8>(v2, 7); a02 += x0 * v; a12 += x1 * v; a22 += x2 * v; a32 += x3 * v;
+        v = <i32>load<i8>(v3, 7); a03 += x0 * v; a13 += x1 * v; a23 += x2 * v; a33 += x3 * v;
       }
       for (; i < runLen; i++) {
         const j = <usize>i;

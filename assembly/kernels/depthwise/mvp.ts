@@ -1,5 +1,6 @@
 import { ConvArgs } from "../args";
-import { addFastSetup, requantizeScalar, storeOutputFused } from "../common/fused-add";
+import { addFastSetup, requantizeScalar, storeAdded4, storeOutputFused } from "../common/fused-add";
+import { finishConv4 } from "../common/finish-scalar";
 
 // Constants of this call's fused ADD (addFastSetup), read by finish().
 let addFast: usize = 0;
@@ -58,12 +59,6 @@ export function qs8_dwconv_1x4__mvp(a: ConvArgs): void {
   if (fast && oyLo < oyHi && oxLo < oxHi) dwInside(a, oyLo, oyHi, oxLo, oxHi);
 }
 
-// @ts-ignore: decorator
-@inline function store1(output: usize, index: usize, q: i32, residual: usize, a: ConvArgs): void {
-  if (residual != 0) storeOutputFused(output, index, q, residual, a.add, addFast);
-  else store<i8>(output + index, q);
-}
-
 /**
  * depthMultiplier 1, pixels [oyLo, oyHi) x [oxLo, oxHi): channel groups of 4 outermost, folded
  * starts. Every argument field and per-channel constant is read into a local first (V8 does not
@@ -105,10 +100,13 @@ function dwInside(a: ConvArgs, oyLo: i32, oyHi: i32, oxLo: i32, oxHi: i32): void
           }
           prow += rowStep;
         }
-        store1(output, out, requantizeScalar(a0, m0, e0, outOff, lo, hi), residual, a);
-        store1(output, out + 1, requantizeScalar(a1, m1, e1, outOff, lo, hi), residual, a);
-        store1(output, out + 2, requantizeScalar(a2, m2, e2, outOff, lo, hi), residual, a);
-        store1(output, out + 3, requantizeScalar(a3, m3, e3, outOff, lo, hi), residual, a);
+        const q0 = requantizeScalar(a0, m0, e0, outOff, lo, hi), q1 = requantizeScalar(a1, m1, e1, outOff, lo, hi);
+        const q2 = requantizeScalar(a2, m2, e2, outOff, lo, hi), q3 = requantizeScalar(a3, m3, e3, outOff, lo, hi);
+        if (residual != 0) storeAdded4(output, out, q0, q1, q2, q3, residual, a.add, addFast);
+        else {
+          const o = output + out;
+          store<i8>(o, q0); store<i8>(o, q1, 1); store<i8>(o, q2, 2); store<i8>(o, q3, 3);
+        }
         origin += pxStep;
         out += <usize>C;
       }
@@ -168,8 +166,7 @@ function dwPixel4(a: ConvArgs, oy: i32, ox: i32, kh0: i32, kh1: i32, kw0: i32, k
       prow += rowStep;
       wrow += wRowStep;
     }
-    finish(a, a0, c, outIndex + <usize>c); finish(a, a1, c + 1, outIndex + <usize>(c + 1));
-    finish(a, a2, c + 2, outIndex + <usize>(c + 2)); finish(a, a3, c + 3, outIndex + <usize>(c + 3));
+    finishConv4(a, outIndex + <usize>c, c, a0, a1, a2, a3, addFast);
   }
   for (let c = c4; c < C; c++) {
     let acc = biasOf(a, c);

@@ -26,8 +26,10 @@ function finish4(a: FcArgs, out: usize, o: i32, a0: i32, a1: i32, a2: i32, a3: i
 
 /**
  * qs8_fc_1x4__mvp: FULLY_CONNECTED int8 as qs8_fc__ref, scalar for the MVP build: 4 output
- * channels share each input load, depth unrolled by 2; the last outC % 4 channels one by one.
- * Layouts as the reference; no scratch, no allocation.
+ * channels share each input load, depth unrolled by 8 through immediate offsets; the last
+ * outC % 4 channels one by one. The 4-output epilogue (finish4) is out of line: V8 allocates
+ * registers per function, and the smaller loop function measured about 12% faster. Layouts as
+ * the reference; no scratch, no allocation; plain i32 arithmetic (see conv2d/mvp.ts).
  */
 export function qs8_fc_1x4__mvp(a: FcArgs): void {
   const D = a.depth, off = a.inputOffset;
@@ -39,10 +41,10 @@ export function qs8_fc_1x4__mvp(a: FcArgs): void {
       let w0 = a.filter + <usize>(o * D), w1 = w0 + <usize>D, w2 = w1 + <usize>D, w3 = w2 + <usize>D;
       let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
       let px = x;
-      const end4 = x + <usize>(D & ~3), end = x + <usize>D;
+      const end8 = x + <usize>(D & ~7), end = x + <usize>D;
       let v = 0;
-      // Four inputs per iteration through immediate offsets: one pointer update per row.
-      while (px < end4) {
+      // Eight inputs per iteration through immediate offsets: one pointer update per row.
+      while (px < end8) {
         v = <i32>load<i8>(px, 0) + off;
         a0 += v * <i32>load<i8>(w0, 0); a1 += v * <i32>load<i8>(w1, 0);
         a2 += v * <i32>load<i8>(w2, 0); a3 += v * <i32>load<i8>(w3, 0);
@@ -55,7 +57,19 @@ export function qs8_fc_1x4__mvp(a: FcArgs): void {
         v = <i32>load<i8>(px, 3) + off;
         a0 += v * <i32>load<i8>(w0, 3); a1 += v * <i32>load<i8>(w1, 3);
         a2 += v * <i32>load<i8>(w2, 3); a3 += v * <i32>load<i8>(w3, 3);
-        px += 4; w0 += 4; w1 += 4; w2 += 4; w3 += 4;
+        v = <i32>load<i8>(px, 4) + off;
+        a0 += v * <i32>load<i8>(w0, 4); a1 += v * <i32>load<i8>(w1, 4);
+        a2 += v * <i32>load<i8>(w2, 4); a3 += v * <i32>load<i8>(w3, 4);
+        v = <i32>load<i8>(px, 5) + off;
+        a0 += v * <i32>load<i8>(w0, 5); a1 += v * <i32>load<i8>(w1, 5);
+        a2 += v * <i32>load<i8>(w2, 5); a3 += v * <i32>load<i8>(w3, 5);
+        v = <i32>load<i8>(px, 6) + off;
+        a0 += v * <i32>load<i8>(w0, 6); a1 += v * <i32>load<i8>(w1, 6);
+        a2 += v * <i32>load<i8>(w2, 6); a3 += v * <i32>load<i8>(w3, 6);
+        v = <i32>load<i8>(px, 7) + off;
+        a0 += v * <i32>load<i8>(w0, 7); a1 += v * <i32>load<i8>(w1, 7);
+        a2 += v * <i32>load<i8>(w2, 7); a3 += v * <i32>load<i8>(w3, 7);
+        px += 8; w0 += 8; w1 += 8; w2 += 8; w3 += 8;
       }
       while (px < end) {
         v = <i32>load<i8>(px, 0) + off;

@@ -37,4 +37,6 @@ import { AddParams } from "../args";
   add: AddParams | null = null;
   /** SIMD build: 4x8 chunk packing made at load (0 = run the scalar kernel on the blob). */
   packed: usize = 0;
+  /** SIMD build: qs8_spmm_8x4__simd's plan (spmm-simd.ts), made at load for many-pixel layers (0 = none). */
+  spmm: usize = 0;
 }

@@ -16,7 +16,11 @@ export interface CompileOptions {
   golden?: GoldenVector[];
   /** Fail when arena + scratch exceed this many bytes. */
   maxRamBytes?: number;
-  /** Sparse weight encodings: "auto" times dense vs sparse per layer (sparse only where faster), "always" encodes every layer with zeros, "never" (default) keeps all dense. */
+  /**
+   * Sparse weights: "auto" stores a layer sparse wherever that is smaller and times dense vs sparse
+   * per layer and build (a build runs the sparse kernel only where faster, else expands the weights
+   * at load); "always" stores and runs every layer with zeros sparse; "never" (default) keeps all dense.
+   */
   sparse?: "auto" | "never" | "always";
   /** Options of the cost model (builds, thresholds) for sparse "auto". */
   sparseSelect?: SparseSelectOptions;

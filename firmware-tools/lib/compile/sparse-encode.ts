@@ -4,7 +4,7 @@
 
 import { DType, Opcode, TensorKind } from "../../../host/format/opcodes.js";
 import type { ErmModel, ErmOp, ErmTensor } from "../../../host/format/erm-types.js";
-import { SparseBlock, blockFits, encodeSparse } from "../../../host/format/sparse-weights.js";
+import { SPARSE_RUN_ALL, SparseBlock, blockFits, encodeSparse } from "../../../host/format/sparse-weights.js";
 
 /** The weight matrix of an op that has a sparse twin: rows = output channels, cols = input channels. */
 export interface SparseCandidate {
@@ -69,8 +69,27 @@ function zerosInEmptyBlocks(c: SparseCandidate, [R, C]: SparseBlock): number {
   return n;
 }
 
-/** The op rewritten to its sparse twin with the given encoding; appends the blob as a new constant. */
-export function toSparseOp(op: ErmOp, tensors: ErmTensor[], block: SparseBlock): ErmOp {
+/**
+ * The smallest encoding of the weights: the natural block and the few shapes the kernels run
+ * well, whichever stores fewest bytes (4x8-pruned weights: 4x8; scattered weights: 1x1).
+ */
+export function smallestEncoding(c: SparseCandidate): { block: SparseBlock; bytes: number } {
+  const tries: SparseBlock[] = [naturalBlock(c), [1, 1], [4, 8], [4, 4], [1, 4], [1, 8]];
+  let best: { block: SparseBlock; bytes: number } | null = null;
+  for (const b of tries) {
+    if (!blockFits(c.rows, c.cols, b) || (best && best.block[0] === b[0] && best.block[1] === b[1])) continue;
+    const bytes = encodeSparse(c.weights, c.rows, c.cols, b).length;
+    if (!best || bytes < best.bytes) best = { block: b, bytes };
+  }
+  return best!;
+}
+
+/**
+ * The op rewritten to its sparse twin with the given encoding and run bits (SPARSE_RUN_*: the
+ * builds that run the sparse kernel; the others expand the weights at load); appends the blob as
+ * a new constant.
+ */
+export function toSparseOp(op: ErmOp, tensors: ErmTensor[], block: SparseBlock, run = SPARSE_RUN_ALL): ErmOp {
   const c = sparseCandidate(op, tensors);
   if (!c) throw new Error("toSparseOp: not a sparse candidate");
   const blob = encodeSparse(c.weights, c.rows, c.cols, block);
@@ -79,7 +98,7 @@ export function toSparseOp(op: ErmOp, tensors: ErmTensor[], block: SparseBlock):
   const inputs = op.inputs.slice();
   inputs[1] = tensors.length - 1;
   const opcode = op.opcode === Opcode.FULLY_CONNECTED ? Opcode.FULLY_CONNECTED_SPARSE : Opcode.CONV_2D_SPARSE;
-  return { ...op, opcode, inputs };
+  return { ...op, opcode, inputs, params: [...op.params, run] };
 }
 
 /**

@@ -1,28 +1,33 @@
-// The measured cost model: for each FULLY_CONNECTED / unpadded 1x1 CONV_2D whose weights have
-// zeros, time the dense op and its sparse twin on their own, with the real runtime builds (a
-// one-op .erm through host/runtime, interleaved samples, medians), and keep the sparse encoding
-// only where it is faster in every build asked for: a layer is never slower than dense.
-// The encoding's block shape is the pattern the weights already have (naturalBlock): 4x8 after
-// block pruning, 1x1 after unstructured pruning.
+// Sparse storage and the measured cost model, two separate choices per FULLY_CONNECTED /
+// unpadded 1x1 CONV_2D whose weights have zeros:
+//  - storage: the weights are stored sparse whenever the smallest encoding (smallestEncoding) has
+//    fewer bytes than the dense matrix, whatever the pruning pattern, so the file shrinks with
+//    sparsity;
+//  - execution, per build: the dense op and its sparse twin are timed on their own with the real
+//    runtime builds (a one-op .erm through host/runtime, interleaved samples; the median of the
+//    back-to-back ratios); a build's run bit is set only where the sparse kernel is faster. A build whose bit is clear expands the
+//    blob to dense int8 weights at load and runs the dense kernels: no layer is ever slower than
+//    dense in any build.
 
 import { Opcode, opcodeName } from "../../../host/format/opcodes.js";
 import type { ErmModel } from "../../../host/format/erm-types.js";
 import { writeErm } from "../../../host/format/erm-writer.js";
 import { EdgerunError } from "../../../host/format/errors.js";
-import type { SparseBlock } from "../../../host/format/sparse-weights.js";
+import { SPARSE_RUN_ALL, SPARSE_RUN_BITS, SparseBlock } from "../../../host/format/sparse-weights.js";
 import { Interpreter, BuildName } from "../../../host/runtime/runtime.js";
 import type { Graph } from "./graph.js";
-import { naturalBlock, singleOpModel, sparseCandidate, sparsity, toSparseOp } from "./sparse-encode.js";
+import { singleOpModel, smallestEncoding, sparseCandidate, sparsity, toSparseOp } from "./sparse-encode.js";
 
 export type SparseMode = "auto" | "never" | "always";
 
 export interface SparseSelectOptions {
+  /** "auto": store sparse where smaller, run sparse per build where measured faster; "always": store and run sparse every layer with zeros (tests, benchmarks); "never": all dense. */
   mode?: SparseMode;
-  /** Builds the sparse kernel must not be slower in (default both). */
+  /** Builds to time (default both); a build not timed runs the layer dense. */
   builds?: BuildName[];
-  /** Layers with fewer zero weights stay dense without being timed (default 0.3). */
+  /** Layers with fewer zero weights are stored as the size rule says but run dense everywhere, untimed (default 0.3). */
   minSparsity?: number;
-  /** Sparse must take at most this fraction of the dense time (default 0.97: a margin for timing noise). */
+  /** A build runs sparse only if sparse takes at most this fraction of the dense time (default 0.97: a margin for timing noise). */
   maxRatio?: number;
   /** Median microseconds per run of a model in a build (default: timeModelUs); tests inject their own. */
   measure?: (model: ErmModel, build: BuildName) => number;
@@ -35,10 +40,16 @@ export interface EncodingChoice {
   cols: number;
   pixels: number;
   sparsity: number;
+  /** The encoding's block (the smallest of the shapes tried). */
   block: SparseBlock;
+  /** Weight bytes dense (rows x cols) and in the sparse encoding. */
+  denseBytes: number;
+  sparseBytes: number;
+  storage: "dense" | "sparse";
+  /** Per build: whether it runs the sparse kernel (false: dense kernel, on weights expanded at load when stored sparse). */
+  runSparse: Record<BuildName, boolean>;
   denseUs: Partial<Record<BuildName, number>>;
   sparseUs: Partial<Record<BuildName, number>>;
-  chosen: "dense" | "sparse";
 }
 
 /** Median microseconds per invoke of a whole model, after warm-up; samples of at least ~1 ms. */
@@ -48,6 +59,11 @@ export function timeModelUs(model: ErmModel, build: BuildName, samples = 7): num
 
 /** Median microseconds per invoke of each model, samples taken in turn (so drift hits all alike). */
 export function timeInterleaved(models: ErmModel[], build: BuildName, samples = 7): number[] {
+  return timeInterleavedSamples(models, build, samples).map(median);
+}
+
+/** Microseconds per invoke of each model, `samples` samples each, taken in turn after warm-up (samples of at least ~1 ms). */
+export function timeInterleavedSamples(models: ErmModel[], build: BuildName, samples = 7): number[][] {
   const its = models.map((m) => Interpreter.load(writeErm(m), { build }));
   const reps = its.map((it) => {
     let n = 1;
@@ -67,53 +83,94 @@ export function timeInterleaved(models: ErmModel[], build: BuildName, samples = 
       times[k].push(((performance.now() - t0) * 1000) / reps[k]);
     });
   }
-  return times.map((t) => t.sort((a, b) => a - b)[t.length >> 1]);
+  return times;
+}
+
+export function median(v: number[]): number {
+  return v.slice().sort((a, b) => a - b)[v.length >> 1];
 }
 
 /**
- * Rewrites the graph's eligible ops to FULLY_CONNECTED_SPARSE / CONV_2D_SPARSE where the mode
- * (and, for "auto", the measurement) says so; returns one choice per examined op.
+ * Dense and sparse times of one layer and the median of the per-sample ratios sparse / dense
+ * (each pair taken back to back, so load from other processes mostly cancels out).
+ */
+export function timePair(dense: ErmModel, sparse: ErmModel, build: BuildName, samples = 9): { denseUs: number; sparseUs: number; ratio: number } {
+  const [d, sp] = timeInterleavedSamples([dense, sparse], build, samples);
+  return { denseUs: median(d), sparseUs: median(sp), ratio: median(sp.map((t, i) => t / d[i])) };
+}
+
+/**
+ * Rewrites the graph's eligible ops to FULLY_CONNECTED_SPARSE / CONV_2D_SPARSE where sparse
+ * storage is smaller, with the per-build run bits the mode (and, for "auto", the measurement)
+ * gives; returns one choice per examined op.
  */
 export function selectEncodings(g: Graph, opts: SparseSelectOptions = {}): EncodingChoice[] {
   const mode = opts.mode ?? "auto";
   if (mode === "never") return [];
-  const builds = opts.builds ?? ["simd", "mvp"];
-  const measure = opts.measure;
   const choices: EncodingChoice[] = [];
   g.ops.forEach((op, i) => {
     const c = sparseCandidate(op, g.tensors);
     if (!c) return;
     const s = sparsity(c.weights);
-    if (s === 0 || (mode === "auto" && s < (opts.minSparsity ?? 0.3))) return;
-    const block = naturalBlock(c);
-    const choice: EncodingChoice = { op: i, opName: opcodeName(op.opcode), rows: c.rows, cols: c.cols, pixels: c.pixels, sparsity: s, block, denseUs: {}, sparseUs: {}, chosen: "sparse" };
-    const sparseOp = () => toSparseOp(op, g.tensors, block);
-    if (mode === "auto") {
-      const dense = singleOpModel(op, g.tensors);
-      const tensors = g.tensors.slice();
-      const sparse = singleOpModel(toSparseOp(op, tensors, block), tensors);
-      for (const b of builds) {
-        const timed = timeBoth(dense, sparse, b, measure);
-        if (!timed) continue; // the layer alone does not fit this build's memory: neither would the model
-        const [d, sp] = timed;
-        choice.denseUs[b] = d;
-        choice.sparseUs[b] = sp;
-        if (sp > d * (opts.maxRatio ?? 0.97)) choice.chosen = "dense";
-      }
-    }
-    if (choice.chosen === "sparse") g.ops[i] = { ...sparseOp(), source: op.source };
+    if (s === 0) return;
+    const { block, bytes } = smallestEncoding(c);
+    const choice: EncodingChoice = {
+      op: i, opName: opcodeName(op.opcode), rows: c.rows, cols: c.cols, pixels: c.pixels, sparsity: s, block,
+      denseBytes: c.rows * c.cols, sparseBytes: bytes, storage: bytes < c.rows * c.cols || mode === "always" ? "sparse" : "dense",
+      runSparse: { simd: false, mvp: false }, denseUs: {}, sparseUs: {},
+    };
     choices.push(choice);
+    if (choice.storage === "dense") return;
+    if (mode === "always") choice.runSparse = { simd: true, mvp: true };
+    else if (s >= (opts.minSparsity ?? 0.3)) measureRuns(op, g, choice, opts);
+    let run = 0;
+    for (const b of ["simd", "mvp"] as const) if (choice.runSparse[b]) run |= SPARSE_RUN_BITS[b];
+    g.ops[i] = { ...toSparseOp(op, g.tensors, block, run), source: op.source };
   });
   return choices;
 }
 
-function timeBoth(dense: ErmModel, sparse: ErmModel, b: BuildName, measure?: SparseSelectOptions["measure"]): [number, number] | null {
-  try {
-    return measure ? [measure(dense, b), measure(sparse, b)] : (timeInterleaved([dense, sparse], b) as [number, number]);
-  } catch (e) {
-    if (e instanceof EdgerunError && e.code === "RUNTIME_OUT_OF_MEMORY") return null;
-    throw e;
+/** Times the dense op and its sparse twin (run bits all set) in each build and sets choice.runSparse. */
+function measureRuns(op: Graph["ops"][number], g: Graph, choice: EncodingChoice, opts: SparseSelectOptions): void {
+  const dense = singleOpModel(op, g.tensors);
+  const tensors = g.tensors.slice();
+  const sparse = singleOpModel(toSparseOp(op, tensors, choice.block, SPARSE_RUN_ALL), tensors);
+  for (const b of opts.builds ?? ["simd", "mvp"]) {
+    const timed = timeBoth(dense, sparse, b, opts.measure);
+    if (timed === "dense-does-not-fit") {
+      choice.runSparse[b] = true; // the dense layer cannot load in this build at all; the sparse one can
+      continue;
+    }
+    if (!timed) continue; // neither fits this build's memory: neither would the model
+    const [d, sp, ratio] = timed;
+    choice.denseUs[b] = d;
+    choice.sparseUs[b] = sp;
+    choice.runSparse[b] = ratio <= (opts.maxRatio ?? 0.97);
   }
+}
+
+/** [dense us, sparse us, sparse / dense] in build b, "dense-does-not-fit", or null when neither loads. */
+function timeBoth(dense: ErmModel, sparse: ErmModel, b: BuildName, measure?: SparseSelectOptions["measure"]): [number, number, number] | "dense-does-not-fit" | null {
+  const time = (m: ErmModel): number | null => {
+    try {
+      return measure ? measure(m, b) : timeModelUs(m, b);
+    } catch (e) {
+      if (e instanceof EdgerunError && e.code === "RUNTIME_OUT_OF_MEMORY") return null;
+      throw e;
+    }
+  };
+  if (measure) {
+    const d = time(dense), sp = time(sparse);
+    if (d === null) return sp === null ? null : "dense-does-not-fit";
+    return sp === null ? null : [d, sp, sp / d];
+  }
+  try {
+    const t = timePair(dense, sparse, b);
+    return [t.denseUs, t.sparseUs, t.ratio];
+  } catch (e) {
+    if (!(e instanceof EdgerunError && e.code === "RUNTIME_OUT_OF_MEMORY")) throw e;
+  }
+  return time(dense) === null && time(sparse) !== null ? "dense-does-not-fit" : null;
 }
 
 export function isSparseOpcode(op: Opcode): boolean {

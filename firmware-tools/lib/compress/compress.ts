@@ -174,7 +174,7 @@ function describePruning(o: CompressOptions, plan: FloatPrune | undefined): stri
   if (plan?.scope === "nm") parts.push(`${plan.n}:${plan.m} structured`);
   if (plan?.block) parts.push(`${plan.block[0]}x${plan.block[1]} blocks`);
   else if (plan?.scope === "global") parts.push(`global magnitude ${(plan.sparsity * 100).toFixed(0)}%`);
-  else if (plan?.scope === "layer") parts.push(o.maxDrop !== undefined ? `per-layer sensitivity scan (max drop ${o.maxDrop} points)` : `per-layer magnitude ${((o.prune ?? 0) * 100).toFixed(0)}%`);
+  else if (plan?.scope === "layer") parts.push(o.maxDrop !== undefined ? `per-layer sensitivity scan (max drop ${o.maxDrop} points)` : `per-layer magnitude to ${((o.prune ?? 0) * 100).toFixed(0)}% overall, tiny layers kept dense`);
   if (o.pruneChannels) parts.push(`${(o.pruneChannels * 100).toFixed(0)}% of channels`);
   return parts.join(" + ") || "none";
 }
@@ -187,7 +187,7 @@ async function choosePruning(g: FGraph, layers: ReturnType<typeof prunableLayers
     if (o.block) throw new EdgerunError("PRUNE_BAD_PATTERN", "block pruning works per layer, not with --prune-scope global");
     return { scope: "global", sparsity: o.prune };
   }
-  if (o.maxDrop === undefined || !evalSet) return { scope: "layer", sparsities: layers.map(() => o.prune!), block: o.block };
+  if (o.maxDrop === undefined || !evalSet) return { scope: "layer", sparsities: uniformSparsities(layers, o.prune), block: o.block };
   const candidates = [0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95].filter((c) => c <= o.prune! + 1e-9);
   let done = 0;
   const total = layers.length * candidates.length + 4;
@@ -198,6 +198,21 @@ async function choosePruning(g: FGraph, layers: ReturnType<typeof prunableLayers
   const r = await chooseSparsities(evalFn, layers, o.maxDrop, candidates);
   progress("sensitivity scan", total, total);
   return { scope: "layer", sparsities: r.sparsities, block: o.block };
+}
+
+/**
+ * Per-layer pruning to an overall sparsity: layers with a tiny fan-in (< 16 inputs per output,
+ * e.g. a first conv on one channel) or under 1% of the weights stay dense, since each of their
+ * few weights carries much of the signal; the other layers share the target so that the model
+ * as a whole loses `target` of its weights (each capped at 95%).
+ */
+export function uniformSparsities(layers: { rows: number; cols: number }[], target: number): number[] {
+  const total = layers.reduce((a, l) => a + l.rows * l.cols, 0);
+  const small = layers.map((l) => l.cols < 16 || l.rows * l.cols < 0.01 * total);
+  const prunable = layers.reduce((a, l, i) => a + (small[i] ? 0 : l.rows * l.cols), 0);
+  if (prunable === 0) return layers.map(() => target);
+  const s = Math.min(0.95, (target * total) / prunable);
+  return layers.map((_, i) => (small[i] ? 0 : s));
 }
 
 function floatAccuracy(g: FGraph, data: Labelled, pre: Preprocessing | undefined): number {

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { DType, Opcode } from "../../../host/format/opcodes.js";
 import { writeErm } from "../../../host/format/erm-writer.js";
+import type { ErmModel } from "../../../host/format/erm-types.js";
 import { quantizeMultiplier } from "../../../host/format/quant-params.js";
 import { Interpreter } from "../../../host/runtime/runtime.js";
 import { Graph } from "../../../firmware-tools/lib/compile/graph.js";
@@ -193,16 +194,29 @@ describe("selectEncodings (the cost model)", () => {
     const [c] = selectEncodings(g, { mode: "always" });
     expect(c.block).toEqual([4, 8]);
     expect(g.ops[0].opcode).toBe(Opcode.FULLY_CONNECTED_SPARSE);
+    expect(g.ops[0].params.at(-1)).toBe(3); // both builds run the sparse kernel
+    // Sparse slower in every build: still stored sparse (smaller), run dense everywhere.
     const slow = pruned([4, 8]);
-    expect(selectEncodings(slow, { mode: "auto", measure: (m) => (m.ops[0].opcode === Opcode.FULLY_CONNECTED ? 10 : 11) })[0].chosen).toBe("dense");
-    expect(slow.ops[0].opcode).toBe(Opcode.FULLY_CONNECTED);
+    const [d] = selectEncodings(slow, { mode: "auto", measure: (m) => (m.ops[0].opcode === Opcode.FULLY_CONNECTED ? 10 : 11) });
+    expect(d).toMatchObject({ storage: "sparse", runSparse: { simd: false, mvp: false } });
+    expect(slow.ops[0].opcode).toBe(Opcode.FULLY_CONNECTED_SPARSE);
+    expect(slow.ops[0].params.at(-1)).toBe(0);
+    // Faster in the MVP build only: only its bit is set.
+    const mixed = pruned();
+    const mvpFaster = (m: ErmModel, b: string) => (m.ops[0].opcode === Opcode.FULLY_CONNECTED) === (b === "mvp") ? 10 : 5;
+    expect(selectEncodings(mixed, { mode: "auto", measure: mvpFaster })[0].runSparse).toEqual({ simd: false, mvp: true });
+    expect(mixed.ops[0].params.at(-1)).toBe(2);
+    // Few zeros: the dense matrix is smaller, so it stays dense and untimed.
+    const light = pruned(undefined, 0.3);
+    expect(selectEncodings(light, { mode: "auto", measure: () => { throw new Error("timed"); } })[0].storage).toBe("dense");
+    expect(light.ops[0].opcode).toBe(Opcode.FULLY_CONNECTED);
   });
 
   it("measured: 4x8-pruned layers go sparse, the compiled model is smaller and gives the same bytes", () => {
     const g = pruned([4, 8]);
     const dense = compileGraph(pruned([4, 8])).model;
     const { model, encodings } = compileGraph(g, { sparse: "auto" });
-    expect(encodings![0].chosen).toBe("sparse");
+    expect(encodings![0]).toMatchObject({ storage: "sparse", runSparse: { simd: true } });
     expect(encodings![0].sparseUs.simd!).toBeLessThan(encodings![0].denseUs.simd!);
     expect(writeErm(model).length).toBeLessThan(writeErm(dense).length / 3);
     const input = randomInputs([256], 8)[0];

@@ -90,7 +90,8 @@ const damaged: [string, Uint8Array, string, string][] = [
   ["FC output of the wrong size", patch(good, (dv) => dv.setUint32(tensorRecord(good, 5) + 8, 3, true) || dv.setUint32(tensorRecord(good, 5) + 32, 3, true)), "OK", "ERM_SHAPE_MISMATCH"],
   ["weights not constant", patch(good, (dv) => { dv.setUint8(tensorRecord(good, 1) + 2, 0); dv.setUint32(tensorRecord(good, 1) + 28, 16, true); dv.setUint32(sectionSpan(good, "PLAN").offset, 64, true); }), "OK", "ERM_BAD_TENSOR"],
   ["shift out of range", patch(good, (dv) => dv.setInt32(sectionSpan(good, "WGTS").offset + dv.getUint32(tensorRecord(good, 4) + 28, true), 40, true)), "OK", "ERM_BAD_PARAMS"],
-  ["sparse opcode on dense weights", patch(good, (dv) => dv.setUint16(opRecord(good, 0), 32, true)), "ERM_BAD_TENSOR", "ERM_SHAPE_MISMATCH"],
+  // The sparse twin takes one more parameter word (its run bits), so the op record is refused before its weights.
+  ["sparse opcode on dense weights", patch(good, (dv) => dv.setUint16(opRecord(good, 0), 32, true)), "ERM_BAD_PARAMS", "ERM_BAD_PARAMS"],
   ["activation range inverted", patch(good, (dv) => dv.setInt32(sectionSpan(good, "PARM").offset + 4 + 8, 100, true) || dv.setInt32(sectionSpan(good, "PARM").offset + 4 + 12, 50, true)), "OK", "ERM_BAD_PARAMS"],
 ];
 

@@ -1,11 +1,13 @@
 // The sparse weight encoding: round trips, size against sparsity, and hostile blobs (both
-// readers give an ERM_* code, the runtime never reads outside the input or the blob).
+// readers give an ERM_* code, the runtime never reads outside the input or the blob), whether a
+// build runs the sparse kernel or expands the blob to dense weights at load (run bits).
 
 import { describe, expect, it } from "vitest";
 import { writeErm } from "../../../host/format/erm-writer.js";
+import { Opcode } from "../../../host/format/opcodes.js";
 import { readErm } from "../../../host/format/erm-reader.js";
 import { EdgerunError } from "../../../host/format/errors.js";
-import { decodeSparse, encodeSparse, sparseHeader, SparseBlock } from "../../../host/format/sparse-weights.js";
+import { SPARSE_RUN_ALL, SPARSE_RUN_MVP, SPARSE_RUN_SIMD, decodeSparse, encodeSparse, sparseHeader, SparseBlock } from "../../../host/format/sparse-weights.js";
 import { compileGraph } from "../../../firmware-tools/lib/compile/compile.js";
 import { rng, sparseLayerGraph } from "../../../firmware-tools/lib/bench/sparse-layer.js";
 import { applyMask, magnitudeMask } from "../../../firmware-tools/lib/prune/mask.js";
@@ -42,21 +44,40 @@ describe("encoding", () => {
     }
   });
 
+  it("compiled (auto): the file shrinks with sparsity for unstructured and block pruning, whichever kernel runs", () => {
+    const size = (s: number, block?: [number, number]) => {
+      const l = sparseLayerGraph({ kind: "conv1x1", K: 64, N: 64, h: 5, w: 5, seed: 9 });
+      applyMask(l.weights, magnitudeMask(l.weights, s, { rows: 64, cols: 64, block }));
+      // Dense measured faster everywhere: stored sparse all the same, run dense (expanded) in both builds.
+      return writeErm(compileGraph(l.g, { sparse: "auto", sparseSelect: { measure: (m) => (m.ops[0].opcode === Opcode.CONV_2D ? 1 : 2) } }).model).length;
+    };
+    for (const block of [undefined, [4, 8]] as const) {
+      const sizes = [0, 0.5, 0.7, 0.9].map((s) => size(s, block as [number, number] | undefined));
+      expect(sizes[1]).toBeLessThanOrEqual(sizes[0]);
+      expect(sizes[2]).toBeLessThan(sizes[1]);
+      expect(sizes[3]).toBeLessThan(sizes[2]);
+      expect(sizes[0] - sizes[3]).toBeGreaterThan(64 * 64 * (block ? 0.8 : 0.7));
+    }
+  });
+
   it("refuses blocks that do not tile the matrix", () => {
     expect(() => encodeSparse(new Int8Array(12), 3, 4, [2, 2])).toThrow(EdgerunError);
     expect(() => encodeSparse(new Int8Array(12), 3, 4, [3, 1])).toThrow(/SPARSE_BAD_BLOCK/);
   });
 });
 
-// A sparse FC 64 -> 8 (1x1 blocks, 60% zeros) and where its blob sits in the file.
+// A sparse FC 64 -> 8 (1x1 blocks, 60% zeros) and where its blob and run bits sit in the file.
 const layer = sparseLayerGraph({ kind: "fc", K: 64, N: 8, seed: 4 });
 applyMask(layer.weights, magnitudeMask(layer.weights, 0.6));
 const model = compileGraph(layer.g, { sparse: "always" }).model;
 const good = writeErm(model);
 const wT = model.ops[0].inputs[1];
 const blobAt = sectionSpan(good, "WGTS").offset + new DataView(good.buffer).getUint32(tensorRecord(good, wT) + 28, true);
+const runAt = sectionSpan(good, "PARM").offset + 4 + 4 * (model.ops[0].params.length - 1);
 const hdr = sparseHeader(model.tensors[wT].data!);
 const countsAt = blobAt + 16, stepsAt = countsAt + 2 * (hdr.rows / hdr.blockRows);
+/** The same file with other run bits (same layout: only the last parameter word differs). */
+const withRun = (bits: number) => patch(good, (dv) => dv.setInt32(runAt, bits, true));
 
 function tsCode(bytes: Uint8Array): string {
   try {
@@ -70,26 +91,30 @@ function tsCode(bytes: Uint8Array): string {
 
 // [name, file, TypeScript reader code, runtime code]: the TypeScript reader checks the blob on its
 // own; the runtime also checks it against the op's shapes.
-const damaged: [string, Uint8Array, string, string?][] = [
-  ["rows not the op's output channels", patch(good, (dv) => dv.setUint16(blobAt, 9, true)), "ERM_BAD_PARAMS", "ERM_SHAPE_MISMATCH"],
-  ["block rows 3", patch(good, (dv) => dv.setUint8(blobAt + 4, 3)), "ERM_BAD_TENSOR"],
-  ["block cols 0", patch(good, (dv) => dv.setUint8(blobAt + 5, 0)), "ERM_BAD_TENSOR"],
-  ["reserved header bytes set", patch(good, (dv) => dv.setUint16(blobAt + 6, 1, true)), "ERM_BAD_TENSOR"],
-  ["block total above the matrix", patch(good, (dv) => dv.setUint32(blobAt + 8, 10000, true)), "ERM_BAD_PARAMS"],
-  ["block total not matching the length", patch(good, (dv) => dv.setUint32(blobAt + 8, hdr.blocks - 1, true)), "ERM_BAD_TENSOR"],
-  ["group count past the block total", patch(good, (dv) => dv.setUint16(countsAt, 500, true)), "ERM_BAD_PARAMS"],
-  ["group counts short of the total", patch(good, (dv) => dv.setUint16(countsAt, dv.getUint16(countsAt, true) - 1, true)), "ERM_BAD_PARAMS"],
-  ["column step past the input", patch(good, (dv) => dv.setUint8(stepsAt + 1, 200)), "ERM_BAD_PARAMS"],
-  ["column step 0 (columns must rise)", patch(good, (dv) => dv.setUint8(stepsAt + 1, 0)), "ERM_BAD_PARAMS"],
-  ["blob shorter than its header", patch(good, (dv) => { dv.setUint32(tensorRecord(good, wT) + 4, 8, true); dv.setUint32(tensorRecord(good, wT) + 32, 8, true); }), "ERM_BAD_TENSOR"],
+const damage: [string, (f: Uint8Array) => Uint8Array, string, string?][] = [
+  ["rows not the op's output channels", (f: Uint8Array) => patch(f, (dv) => dv.setUint16(blobAt, 9, true)), "ERM_BAD_PARAMS", "ERM_SHAPE_MISMATCH"],
+  ["block rows 3", (f: Uint8Array) => patch(f, (dv) => dv.setUint8(blobAt + 4, 3)), "ERM_BAD_TENSOR"],
+  ["block cols 0", (f: Uint8Array) => patch(f, (dv) => dv.setUint8(blobAt + 5, 0)), "ERM_BAD_TENSOR"],
+  ["reserved header bytes set", (f: Uint8Array) => patch(f, (dv) => dv.setUint16(blobAt + 6, 1, true)), "ERM_BAD_TENSOR"],
+  ["block total above the matrix", (f: Uint8Array) => patch(f, (dv) => dv.setUint32(blobAt + 8, 10000, true)), "ERM_BAD_PARAMS"],
+  ["block total not matching the length", (f: Uint8Array) => patch(f, (dv) => dv.setUint32(blobAt + 8, hdr.blocks - 1, true)), "ERM_BAD_TENSOR"],
+  ["group count past the block total", (f: Uint8Array) => patch(f, (dv) => dv.setUint16(countsAt, 500, true)), "ERM_BAD_PARAMS"],
+  ["group counts short of the total", (f: Uint8Array) => patch(f, (dv) => dv.setUint16(countsAt, dv.getUint16(countsAt, true) - 1, true)), "ERM_BAD_PARAMS"],
+  ["column step past the input", (f: Uint8Array) => patch(f, (dv) => dv.setUint8(stepsAt + 1, 200)), "ERM_BAD_PARAMS"],
+  ["column step 0 (columns must rise)", (f: Uint8Array) => patch(f, (dv) => dv.setUint8(stepsAt + 1, 0)), "ERM_BAD_PARAMS"],
+  ["blob shorter than its header", (f: Uint8Array) => patch(f, (dv) => { dv.setUint32(tensorRecord(good, wT) + 4, 8, true); dv.setUint32(tensorRecord(good, wT) + 32, 8, true); }), "ERM_BAD_TENSOR"],
+  ["run bits beyond the two builds", (f: Uint8Array) => patch(f, (dv) => dv.setInt32(runAt, 4, true)), "ERM_BAD_PARAMS"],
+  ["run bits negative", (f: Uint8Array) => patch(f, (dv) => dv.setInt32(runAt, -1, true)), "ERM_BAD_PARAMS"],
 ];
+const RUNS: [string, number][] = [["both sparse", SPARSE_RUN_ALL], ["both expanded", 0], ["simd sparse, mvp expanded", SPARSE_RUN_SIMD], ["mvp sparse, simd expanded", SPARSE_RUN_MVP]];
+const damaged = RUNS.flatMap(([how, bits]) => damage.map(([name, fn, code, rt]) => [`${how}: ${name}`, fn(withRun(bits)), code, rt] as [string, Uint8Array, string, string?]));
 
 describe("hostile sparse weights", () => {
   const runtimes = { simd: new RawRuntime("simd"), mvp: new RawRuntime("mvp") };
-  it("the good file loads and runs in both builds", () => {
-    expect(tsCode(good)).toBe("OK");
-    expect(runtimes.simd.load(good)).toBe("OK");
-    expect(runtimes.mvp.load(good)).toBe("OK");
+  it.each(RUNS)("the good file loads in both builds (%s)", (_how, bits) => {
+    expect(tsCode(withRun(bits))).toBe("OK");
+    expect(runtimes.simd.load(withRun(bits))).toBe("OK");
+    expect(runtimes.mvp.load(withRun(bits))).toBe("OK");
   });
 
   it.each(damaged)("%s", (_name, bytes, code, rtCode = code) => {
@@ -101,8 +126,9 @@ describe("hostile sparse weights", () => {
   it("20,000 mutations of the blob: typed errors or a clean run, never a trap", () => {
     const r = rng(77);
     const len = model.tensors[wT].data!.length;
+    const files = RUNS.map(([, bits]) => withRun(bits));
     for (let i = 0; i < 20000; i++) {
-      const f = good.slice();
+      const f = files[(i >> 1) % files.length].slice();
       const n = 1 + Math.floor(r() * 3);
       for (let k = 0; k < n; k++) f[blobAt + Math.floor(r() * Math.min(len, 64))] = Math.floor(r() * 256);
       fixCrc(f);

@@ -28,13 +28,14 @@ function int8Array(r, n, extreme, lo = -128, hi = 127) {
  * Quantization parameters for `channels` outputs of accumulations over K products. Realistic
  * shifts keep outputs mostly in range; extreme mode draws shifts from -31..+8 and big multipliers.
  */
-function quant(r, channels, K, perChannel, extreme) {
+function quant(r, channels, K, perChannel, extreme, shiftRange) {
   const n = perChannel ? channels : 1;
   const mult = new Int32Array(n), shift = new Int32Array(n);
   const typical = Math.log2(128 * 64 * Math.sqrt(K) + 1);
   for (let i = 0; i < n; i++) {
     mult[i] = extreme ? r.pick([0x7fffffff, 0x40000000, r.int(0x40000000, 0x7fffffff)]) : r.int(0x40000000, 0x7fffffff);
-    shift[i] = extreme ? r.int(-31, 8) : Math.max(-31, Math.min(8, Math.round(7 - typical) + r.int(-2, 2)));
+    shift[i] = shiftRange ? r.int(shiftRange[0], shiftRange[1])
+      : extreme ? r.int(-31, 8) : Math.max(-31, Math.min(8, Math.round(7 - typical) + r.int(-2, 2)));
   }
   return { mult, shift, multStride: perChannel ? 4 : 0 };
 }
@@ -78,7 +79,8 @@ function addParams(r, extreme) {
 
 /**
  * Builds a conv or depthwise case from a spec: { inH, inW, inC, outC | depthMultiplier, kH, kW,
- * stride: [h, w], dil: [h, w], padding, perChannel, bias, act, fused: null|"separate"|"alias", extreme }.
+ * stride: [h, w], dil: [h, w], padding, perChannel, bias, act, fused: null|"separate"|"alias", extreme,
+ * shiftRange: [lo, hi] (per-channel shifts drawn from it instead) }.
  */
 export function convCase(r, spec, depthwise) {
   const [strideH, strideW] = spec.stride ?? [1, 1];
@@ -98,7 +100,7 @@ export function convCase(r, spec, depthwise) {
     bias: spec.bias === false ? null : biasArray(r, outC, extreme),
     inputOffset: extreme ? r.pick([-127, 128, 0]) : r.int(-127, 128),
     outputOffset,
-    ...quant(r, outC, K, spec.perChannel !== false, extreme),
+    ...quant(r, outC, K, spec.perChannel !== false, extreme, spec.shiftRange),
     ...activation(r, spec.act, outputOffset),
   };
   c.outBytes = c.outH * c.outW * outC;
@@ -122,7 +124,7 @@ export function fcCase(r, spec) {
     bias: spec.bias === false ? null : biasArray(r, spec.outC, extreme),
     inputOffset: extreme ? r.pick([-127, 128, 0]) : r.int(-127, 128),
     outputOffset,
-    ...quant(r, spec.outC, spec.depth, spec.perChannel !== false, extreme),
+    ...quant(r, spec.outC, spec.depth, spec.perChannel !== false, extreme, spec.shiftRange),
     ...activation(r, spec.act, outputOffset),
   };
   c.outBytes = spec.batches * spec.outC;
