@@ -18,6 +18,7 @@ import { loadCalibration } from "../quantize/data.js";
 import { runFloat } from "../quantize/float-exec.js";
 import { applyPreprocessing, Preprocessing } from "../quantize/preprocess.js";
 import { compileGraph } from "../compile/compile.js";
+import type { EncodingChoice } from "../compile/sparse-select.js";
 import { Graph, opMacs } from "../compile/graph.js";
 import { chooseSparsities, checkSparsity, pruneChannels, weightMatrix } from "../prune/index.js";
 import { benchInterpreter } from "../model/bench.js";
@@ -112,7 +113,7 @@ export async function compressOnnx(onnxPath: string, opts: CompressOptions): Pro
       report.pruned.agreementWithFloat = agreement(p, floatPred);
     }
   }
-  report.layers = layerRows(final.model, layerSource, g, final.sparsity);
+  report.layers = layerRows(final.model, layerSource, g, final.sparsity, final.encodings);
   progress("latency", 0, 2);
   for (const [k, m] of [["int8", int8], ["pruned", final]] as const) {
     if (k === "pruned" && !report.pruned) continue;
@@ -140,7 +141,7 @@ function readOnnx(path: string): Uint8Array {
   }
 }
 
-interface Built { bytes: Uint8Array; model: ErmModel; sparsity: Map<string, number> }
+interface Built { bytes: Uint8Array; model: ErmModel; sparsity: Map<string, number>; encodings: EncodingChoice[] }
 
 function finish(graph: Graph, qmeta: Record<string, unknown>, meta: Record<string, unknown>, sparse: "auto" | "never" | "always", calib: Float32Array[], g: FGraph, layouts: { name: string }[]): Built {
   const sparsity = new Map<string, number>();
@@ -148,11 +149,11 @@ function finish(graph: Graph, qmeta: Record<string, unknown>, meta: Record<strin
     const w = weightMatrix(graph, i);
     if (w) sparsity.set(graph.ops[i].source.join(","), w.data.filter((v) => v === 0).length / w.data.length);
   });
-  const { model } = compileGraph(graph, { meta: { ...qmeta, ...meta } as never, sparse });
+  const { model, encodings } = compileGraph(graph, { meta: { ...qmeta, ...meta } as never, sparse });
   // Golden self-test vector: the first calibration sample as the device would see it.
   void g; void layouts; void calib;
   model.golden = computeGolden(model, [seededInput(model)]);
-  return { bytes: writeErm(model), model, sparsity };
+  return { bytes: writeErm(model), model, sparsity, encodings: encodings ?? [] };
 }
 
 function seededInput(model: ErmModel): Uint8Array {
@@ -221,7 +222,14 @@ function floatAccuracy(g: FGraph, data: Labelled, pre: Preprocessing | undefined
   return accuracy(pred, data.y);
 }
 
-function layerRows(model: ErmModel, src: { graph: Graph; layers: LayerReport[] }, g: FGraph, sparsity: Map<string, number>): LayerRow[] {
+/** How a layer's weights are stored, and which builds run the sparse kernel on them. */
+function encodingOf(e: EncodingChoice | undefined): string {
+  if (!e || e.storage === "dense") return "dense";
+  const runs = (Object.keys(e.runSparse) as (keyof typeof e.runSparse)[]).filter((b) => e.runSparse[b]);
+  return runs.length ? `sparse ${e.block.join("x")}, runs sparse: ${runs.join("+")}` : `sparse ${e.block.join("x")}, expanded at load`;
+}
+
+function layerRows(model: ErmModel, src: { graph: Graph; layers: LayerReport[] }, g: FGraph, sparsity: Map<string, number>, encodings: EncodingChoice[]): LayerRow[] {
   const rows: LayerRow[] = [];
   model.ops.forEach((op, i) => {
     const consts = op.inputs.filter((t) => t >= 0 && model.tensors[t].kind === TensorKind.CONSTANT);
@@ -230,12 +238,14 @@ function layerRows(model: ErmModel, src: { graph: Graph; layers: LayerReport[] }
     const node = g.nodes.find((n) => n.source.some((s) => source.includes(s)) && (n.kind === "conv" || n.kind === "fc"));
     const floatBytes = node ? node.inputs.slice(1).reduce((a, t) => a + (g.tensors.get(t)?.data?.length ?? 0) * 4, 0) : 0;
     const s = sparsity.get(src.graph.ops.find((o) => o.source.some((x) => source.includes(x)))?.source.join(",") ?? "") ?? 0;
-    const macs = opMacs(op, model.tensors);
+    const enc = encodings.find((e) => e.op === i);
+    // A sparse op's own MAC count is its nonzeros: report the dense count and the effective one.
+    const macs = enc ? enc.rows * enc.cols * Math.max(1, enc.pixels) : opMacs(op, model.tensors);
     const sq = src.layers.find((l) => l.source.some((x) => source.includes(x)) && (l.type.startsWith("conv") || l.type.startsWith("fc")));
     rows.push({
       name: node?.name ?? `op${i}`, type: opcodeName(op.opcode), shape: model.tensors[op.outputs[0]].shape, sparsity: s,
       floatWeightBytes: floatBytes, ermWeightBytes: consts.reduce((a, t) => a + (model.tensors[t].data?.length ?? 0), 0),
-      macs, effectiveMacs: Math.round(macs * (1 - s)), sqnrDb: sq?.sqnrDb, encoding: /SPARSE/.test(opcodeName(op.opcode)) ? "sparse" : "dense",
+      macs, effectiveMacs: Math.round(macs * (1 - s)), sqnrDb: sq?.sqnrDb, encoding: encodingOf(enc),
     });
   });
   return rows;
