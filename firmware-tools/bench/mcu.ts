@@ -63,7 +63,7 @@ async function componentOverhead(say: (l: string) => void, work: string): Promis
   for (const [p, b] of Object.entries(files)) {
     const target = p.startsWith("/") ? p : join(work, "component", p);
     mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, b);
+    writeFileSync(target, b as Uint8Array);
   }
   say("| model | core SIMD module, run with copies (us) | component via jco (us) | overhead per call (us) | describe() per call (us) |");
   say("|---|---|---|---|---|");
