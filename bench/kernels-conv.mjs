@@ -2,7 +2,8 @@
 // the MLPerf Tiny layer shapes and a 3x3 32x32x32 -> 32 reference conv, in the SIMD and the MVP
 // build (both run in V8 here). Prints the median time per call and GMAC/s for each variant the
 // build selects. Peer: FACTS.md's ceiling for i32x4.dot_i16x8_s on this core (~59-67 GMAC/s)
-// and the ~55 GMAC/s a quick register-tiled AssemblyScript 3x3 conv reached.
+// and the ~55 GMAC/s a quick register-tiled AssemblyScript 3x3 conv reached. GMAC/s counts
+// direct-convolution MACs, so the Winograd variants (3x3 stride 1) can exceed that ceiling.
 //
 // The machine is shared: --min reports the fastest sample instead of the median (for A/B runs
 // while neighbours load the host).

@@ -60,7 +60,7 @@ export function registerCompress(program: Command): void {
     .option("--prune-block <RxC>", "prune whole blocks of R output channels x C inputs (4x8 suits the SIMD sparse kernels)", parseBlock)
     .option("--prune-channels <fraction>", "remove this fraction of output channels of each conv/FC", parseFraction)
     .option("--max-drop <points>", "with --eval: per-layer sparsities from a sensitivity scan, losing at most this many accuracy points", parseNumber)
-    .option("--sparse <mode>", "sparse weight encodings: auto (where measured faster), always, never", "auto")
+    .option("--sparse <mode>", "sparse weight encodings: auto (stored sparse where smaller, run sparse where measured faster), size (auto, but always the smallest encoding), always, never", "auto")
     .option("--scale <s>", "input preprocessing: multiply raw inputs by s", parseNumber)
     .option("--mean <list>", "input preprocessing: subtract per-channel means (after scale)", parseList)
     .option("--std <list>", "input preprocessing: divide by per-channel std", parseList)
@@ -71,7 +71,7 @@ export function registerCompress(program: Command): void {
     .option("--no-progress", "no progress bar")
     .action(async (model: string, o: Opts) => {
       if (!["minmax", "percentile", "mse", "auto"].includes(o.calibMethod)) throw new EdgerunError("CLI_BAD_OPTION", `--calib-method must be minmax, percentile, mse or auto, not ${o.calibMethod}`);
-      if (!["auto", "always", "never"].includes(o.sparse)) throw new EdgerunError("CLI_BAD_OPTION", `--sparse must be auto, always or never, not ${o.sparse}`);
+      if (!["auto", "size", "always", "never"].includes(o.sparse)) throw new EdgerunError("CLI_BAD_OPTION", `--sparse must be auto, size, always or never, not ${o.sparse}`);
       if (!["layer", "global"].includes(o.pruneScope)) throw new EdgerunError("CLI_BAD_OPTION", `--prune-scope must be layer or global, not ${o.pruneScope}`);
       for (const r of o.report ?? []) if (![".json", ".html"].includes(extname(r))) throw new EdgerunError("CLI_BAD_OPTION", `--report files end in .json or .html: ${r}`);
       const bar = o.progress && process.stderr.isTTY ? new cliProgress.SingleBar({ format: "{step} [{bar}] {value}/{total}", stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
@@ -90,7 +90,7 @@ export function registerCompress(program: Command): void {
         const r = await compressOnnx(model, {
           calibPath: o.calib, calibMethod: o.calibMethod as CompressOptions["calibMethod"], calibLimit: o.calibLimit, preprocessing: pre, evalPath: o.eval,
           prune: o.prune, pruneScope: o.pruneScope as "layer" | "global", nm: o.nm, block: o.pruneBlock, pruneChannels: o.pruneChannels, maxDrop: o.maxDrop,
-          sparse: o.sparse as "auto", name: o.name, version: o.modelVersion, labels, onProgress,
+          sparse: o.sparse as CompressOptions["sparse"], name: o.name, version: o.modelVersion, labels, onProgress,
         });
         bar?.stop();
         writeFileAtomic(o.output, r.bytes);

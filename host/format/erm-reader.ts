@@ -9,7 +9,7 @@ import {
 } from "./erm-types.js";
 import { EdgerunError } from "./errors.js";
 import { checkOpArity } from "./op-arity.js";
-import { checkSparseOpWeights } from "./sparse-weights.js";
+import { checkSparseOpWeights, convSparseGeometry } from "./sparse-weights.js";
 
 interface Span { offset: number; length: number }
 
@@ -201,7 +201,9 @@ function readOps(dv: DataView, span: Span, ioSpan: Span, parmSpan: Span, tensors
     const params = Array.from({ length: pCount }, (_, k) => dv.getInt32(parmSpan.offset + 4 + (pIndex + k) * 4, true));
     const op: ErmOp = { opcode, inputs, outputs, params, scratch };
     checkOpArity(op, i);
-    if (opcode === Opcode.FULLY_CONNECTED_SPARSE || opcode === Opcode.CONV_2D_SPARSE) checkSparseOpWeights(inputs, tensors, i, params);
+    if (opcode === Opcode.FULLY_CONNECTED_SPARSE || opcode === Opcode.CONV_2D_SPARSE) {
+      checkSparseOpWeights(inputs, tensors, i, params, opcode === Opcode.CONV_2D_SPARSE && convSparseGeometry(inputs.length, params) !== null);
+    }
     ops.push(op);
   }
   return ops;

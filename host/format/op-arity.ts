@@ -11,7 +11,8 @@ interface Arity { inputs: [number, number]; params: (nIn: number) => number[] }
 
 const conv: Arity = { inputs: [5, 6], params: (n) => (n === 6 ? [CONV_PARAMS.length + ADD_PARAMS.length] : [CONV_PARAMS.length]) };
 // The sparse twins take one more word, last: the per-build run bits (host/format/sparse-weights.ts).
-const convSparse: Arity = { inputs: [5, 6], params: (n) => conv.params(n).map((k) => k + 1) };
+// CONV_2D_SPARSE may also carry the filter height and width before it (any filter size; convSparseGeometry).
+const convSparse: Arity = { inputs: [5, 6], params: (n) => conv.params(n).flatMap((k) => [k + 1, k + 3]) };
 
 export const ARITY = {
   [Opcode.CONV_2D]: conv,

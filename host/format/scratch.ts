@@ -33,6 +33,8 @@ export function isPointwiseConv(s: ConvScratchShape): boolean {
  * (with the padding as zeros) covering one output row, each
  * roundUp16((((outW - 1) * strideW + (kW - 1) * dilW + 1) * inC + 2) * 2).
  * For the MLPerf Tiny models this stays at or under 3,888 bytes (ResNet-8's 8x8x64 3x3 conv).
+ * The MVP build's Winograd kernel (3x3 stride 1) reuses it when it is at least 192 * inC bytes
+ * and otherwise leaves the op to the direct kernel, so Winograd never grows the arena.
  */
 export function convScratchBytes(s: ConvScratchShape): number {
   if (isPointwiseConv(s)) return 0;

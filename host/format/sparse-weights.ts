@@ -9,10 +9,20 @@
 //      u8  step[B]                  block column = previous + step (the first: = step); steps >= 1
 //                                   after the first, so columns rise; gaps over 255 use zero blocks
 //      pad to 4, then i8 values[B][R][C]
+//
+// The bitmap encoding (byte 6 = 1; R = C = 1): unstructured sparsity at 1/8 byte per weight plus
+// one byte per nonzero, expanded to dense weights at load (no sparse kernel reads it):
+//   0  u16 rows   2 u16 cols   4 u8 1   5 u8 1   6 u8 1   7 u8 0   8 u32 stored values V   12 u32 0
+//   16 u8 bitmap[rows][ceil(cols / 8)]   bit (c & 7) of row byte c >> 3: weight [r][c] is stored;
+//                                        bits past cols are 0; the set bits number exactly V
+//      i8 values[V]                      the stored weights in row-major order
 
 import { EdgerunError, ErrorContext } from "./errors.js";
 
 export const SPARSE_HEADER_BYTES = 16;
+/** Byte 6 of the header: the encoding. */
+export const SPARSE_KIND_BLOCKS = 0;
+export const SPARSE_KIND_BITMAP = 1;
 
 /**
  * The last parameter word of FULLY_CONNECTED_SPARSE and CONV_2D_SPARSE: one bit per runtime build,
@@ -29,6 +39,8 @@ export const SPARSE_BLOCK_COLS = [1, 2, 4, 8, 16] as const;
 export type SparseBlock = readonly [rows: number, cols: number];
 
 export interface SparseLayout {
+  /** SPARSE_KIND_BLOCKS or SPARSE_KIND_BITMAP (bitmap: R = C = 1, blocks = stored values, stepsAt = the bitmap). */
+  kind: number;
   rows: number;
   cols: number;
   blockRows: number;
@@ -45,7 +57,73 @@ export function sparseLayout(rows: number, cols: number, R: number, C: number, b
   const countsAt = SPARSE_HEADER_BYTES;
   const stepsAt = countsAt + 2 * (rows / R);
   const valuesAt = (stepsAt + blocks + 3) & ~3;
-  return { rows, cols, blockRows: R, blockCols: C, blocks, countsAt, stepsAt, valuesAt, bytes: valuesAt + blocks * R * C };
+  return { kind: SPARSE_KIND_BLOCKS, rows, cols, blockRows: R, blockCols: C, blocks, countsAt, stepsAt, valuesAt, bytes: valuesAt + blocks * R * C };
+}
+
+/** Layout of the bitmap encoding: the bitmap (rows x ceil(cols / 8) bytes) at 16, then the values. */
+export function bitmapLayout(rows: number, cols: number, values: number): SparseLayout {
+  const valuesAt = SPARSE_HEADER_BYTES + rows * ((cols + 7) >> 3);
+  return { kind: SPARSE_KIND_BITMAP, rows, cols, blockRows: 1, blockCols: 1, blocks: values, countsAt: SPARSE_HEADER_BYTES, stepsAt: SPARSE_HEADER_BYTES, valuesAt, bytes: valuesAt + values };
+}
+
+/** Bytes of the bitmap encoding of a [rows][cols] matrix with `nonzeros` nonzero weights. */
+export function bitmapBytes(rows: number, cols: number, nonzeros: number): number {
+  return bitmapLayout(rows, cols, nonzeros).bytes;
+}
+
+/** Encodes a dense [rows][cols] int8 matrix as a per-row bitmap of its nonzeros plus the nonzeros. */
+export function encodeBitmap(w: Int8Array, rows: number, cols: number): Uint8Array {
+  if (w.length !== rows * cols) throw new EdgerunError("SPARSE_BAD_SHAPE", "weights do not match rows x cols", { expected: rows * cols, actual: w.length });
+  if (rows < 1 || cols < 1 || rows > 65535 || cols > 65535) throw new EdgerunError("SPARSE_BAD_SHAPE", "a sparse matrix has 1..65535 rows and columns", { actual: [rows, cols] });
+  let nz = 0;
+  for (const v of w) if (v !== 0) nz++;
+  const L = bitmapLayout(rows, cols, nz);
+  const out = new Uint8Array(L.bytes);
+  const dv = new DataView(out.buffer);
+  dv.setUint16(0, rows, true);
+  dv.setUint16(2, cols, true);
+  out[4] = 1;
+  out[5] = 1;
+  out[6] = SPARSE_KIND_BITMAP;
+  dv.setUint32(8, nz, true);
+  const rowBytes = (cols + 7) >> 3;
+  let k = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const v = w[r * cols + c];
+      if (v === 0) continue;
+      out[SPARSE_HEADER_BYTES + r * rowBytes + (c >> 3)] |= 1 << (c & 7);
+      dv.setInt8(L.valuesAt + k++, v);
+    }
+  }
+  return out;
+}
+
+/** Set bits of a byte. */
+function popcount8(b: number): number {
+  b = b - ((b >> 1) & 0x55);
+  b = (b & 0x33) + ((b >> 2) & 0x33);
+  return (b + (b >> 4)) & 0x0f;
+}
+
+/** The bitmap encoding's checks (the header's rows and cols already match). */
+function checkBitmap(blob: Uint8Array, dv: DataView, rows: number, cols: number, ctx: ErrorContext): SparseLayout {
+  if (blob[4] !== 1 || blob[5] !== 1 || blob[7] !== 0 || dv.getUint32(12, true) !== 0) {
+    throw new EdgerunError("ERM_BAD_TENSOR", "sparse bitmap header does not fit the op", { ...ctx, expected: "R = C = 1, reserved 0", actual: [blob[4], blob[5], blob[7], dv.getUint32(12, true)] });
+  }
+  const values = dv.getUint32(8, true);
+  if (values > rows * cols) throw new EdgerunError("ERM_BAD_PARAMS", "more stored weights than the matrix has", { ...ctx, expected: rows * cols, actual: values });
+  const L = bitmapLayout(rows, cols, values);
+  if (L.bytes !== blob.length) throw new EdgerunError("ERM_BAD_TENSOR", "sparse bitmap length does not match its counts", { ...ctx, expected: L.bytes, actual: blob.length });
+  const rowBytes = (cols + 7) >> 3, tailMask = cols & 7 ? (0xff << (cols & 7)) & 0xff : 0;
+  let set = 0;
+  for (let r = 0; r < rows; r++) {
+    const at = SPARSE_HEADER_BYTES + r * rowBytes;
+    if (blob[at + rowBytes - 1] & tailMask) throw new EdgerunError("ERM_BAD_PARAMS", "sparse bitmap marks a column past the input", { ...ctx, offset: at + rowBytes - 1, expected: cols, actual: blob[at + rowBytes - 1] });
+    for (let j = 0; j < rowBytes; j++) set += popcount8(blob[at + j]);
+  }
+  if (set !== values) throw new EdgerunError("ERM_BAD_PARAMS", "sparse bitmap bits do not add up to the stored weights", { ...ctx, expected: values, actual: set });
+  return L;
 }
 
 /** Whether a [rows][cols] matrix can use R x C blocks (blocks tile it exactly; u16 header fields). */
@@ -116,6 +194,7 @@ export function checkSparse(blob: Uint8Array, rows: number, cols: number, ctx: E
   if (blob.length < SPARSE_HEADER_BYTES) throw new EdgerunError("ERM_BAD_TENSOR", "sparse weights shorter than their header", { ...ctx, expected: SPARSE_HEADER_BYTES, actual: blob.length });
   const R = blob[4], C = blob[5];
   const hdr = { rows: dv.getUint16(0, true), cols: dv.getUint16(2, true), R, C };
+  if (hdr.rows === rows && hdr.cols === cols && rows >= 1 && cols >= 1 && blob[6] === SPARSE_KIND_BITMAP) return checkBitmap(blob, dv, rows, cols, ctx);
   if (hdr.rows !== rows || hdr.cols !== cols || !blockFits(rows, cols, [R, C]) || dv.getUint16(6, true) !== 0 || dv.getUint32(12, true) !== 0) {
     throw new EdgerunError("ERM_BAD_TENSOR", "sparse weight header does not fit the op", { ...ctx, expected: { rows, cols }, actual: hdr });
   }
@@ -145,6 +224,14 @@ export function decodeSparse(blob: Uint8Array, rows: number, cols: number): Int8
   const R = L.blockRows, C = L.blockCols;
   const dv = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
   const w = new Int8Array(rows * cols);
+  if (L.kind === SPARSE_KIND_BITMAP) {
+    const rowBytes = (cols + 7) >> 3;
+    let k = 0;
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) if (blob[L.stepsAt + r * rowBytes + (c >> 3)] & (1 << (c & 7))) w[r * cols + c] = dv.getInt8(L.valuesAt + k++);
+    }
+    return w;
+  }
   let k = 0;
   for (let g = 0; g < rows / R; g++) {
     const n = dv.getUint16(L.countsAt + 2 * g, true);
@@ -158,16 +245,29 @@ export function decodeSparse(blob: Uint8Array, rows: number, cols: number): Int8
 }
 
 /** Rows and columns of the header (before any check; callers check with checkSparse). */
-export function sparseHeader(blob: Uint8Array): { rows: number; cols: number; blockRows: number; blockCols: number; blocks: number } {
+export function sparseHeader(blob: Uint8Array): { rows: number; cols: number; blockRows: number; blockCols: number; blocks: number; kind: number } {
   const dv = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
-  return { rows: dv.getUint16(0, true), cols: dv.getUint16(2, true), blockRows: blob[4], blockCols: blob[5], blocks: dv.getUint32(8, true) };
+  return { rows: dv.getUint16(0, true), cols: dv.getUint16(2, true), blockRows: blob[4], blockCols: blob[5], blocks: dv.getUint32(8, true), kind: blob[6] };
+}
+
+/**
+ * CONV_2D_SPARSE's parameter words: the 11 conv words, the 12 ADD words when fused (6 inputs),
+ * then either only the run bits (a 1x1 filter: the original form, which the sparse kernels run) or
+ * the filter height and width and then the run bits (any filter: stored sparse, always expanded
+ * to dense at load). Returns the filter size of the second form, else null.
+ */
+export function convSparseGeometry(nInputs: number, params: number[]): { kH: number; kW: number } | null {
+  const base = nInputs === 6 ? 23 : 11;
+  return params.length === base + 3 ? { kH: params[base], kW: params[base + 1] } : null;
 }
 
 /**
  * The container reader's check of a sparse op's weights and run bits (self-consistency of the
  * blob; shapes against the op's input and output are the runtime's prepare checks, as for dense ops).
+ * `expandOnly`: the op has no sparse kernel (CONV_2D_SPARSE with a filter size), so its run bits
+ * must be 0; so must a bitmap blob's (no kernel reads the bitmap).
  */
-export function checkSparseOpWeights(inputs: number[], tensors: { dtype: number; shape: number[]; data?: Uint8Array }[], op: number, params: number[]): void {
+export function checkSparseOpWeights(inputs: number[], tensors: { dtype: number; shape: number[]; data?: Uint8Array }[], op: number, params: number[], expandOnly = false): void {
   const w = tensors[inputs[1]];
   const ctx = { op, tensor: inputs[1] };
   const run = params[params.length - 1];
@@ -175,5 +275,8 @@ export function checkSparseOpWeights(inputs: number[], tensors: { dtype: number;
   if (!w || !w.data || w.dtype !== 1 || w.shape.length !== 1) throw new EdgerunError("ERM_BAD_TENSOR", "sparse weights must be a 1-D int8 constant", ctx);
   if (w.data.length < SPARSE_HEADER_BYTES) throw new EdgerunError("ERM_BAD_TENSOR", "sparse weights shorter than their header", { ...ctx, expected: SPARSE_HEADER_BYTES, actual: w.data.length });
   const h = sparseHeader(w.data);
-  checkSparse(w.data, h.rows, h.cols, ctx);
+  const L = checkSparse(w.data, h.rows, h.cols, ctx);
+  if (run !== 0 && (expandOnly || L.kind === SPARSE_KIND_BITMAP)) {
+    throw new EdgerunError("ERM_BAD_PARAMS", "run bits set on sparse weights no kernel reads (a bitmap, or a filter larger than 1x1): they are expanded at load", { op, expected: 0, actual: run });
+  }
 }

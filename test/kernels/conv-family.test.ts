@@ -13,7 +13,7 @@ import { convScratchBytes } from "../../host/format/scratch";
 type Harness = Awaited<ReturnType<typeof loadHarness>>;
 type Spec = Record<string, any>;
 
-// ---- Named tile-edge shapes (SIMD tiles: conv 4 pixels x 8 channels over i16 pairs, depthwise
+// ---- Named tile-edge shapes (SIMD tiles: conv 4 pixels x 8 channels over i16 pairs or Winograd, depthwise
 // 8 channels x tap pairs, FC GEMM 8 channels x 8 inputs; MVP tiles: conv 4x4 inside and 1x4 on
 // the border, depthwise 1x4, fc 1x4; fused ADD: the split fast path, its spec fallback and the
 // SIMD build's row pass with tails) ----
@@ -58,6 +58,28 @@ const convNamed: Spec[] = [
   // left shifts) or the per-lane general layout; ranges straddle both limits, extreme accumulators.
   ...[[-21, -14], [-22, -18], [-1, 0], [0, 0], [-3, 2], [-25, -1]].map((shiftRange) => ({ ...base,
     name: `requant shifts ${shiftRange}`, inH: 5, inW: 6, inC: 16, outC: 16, kH: 3, kW: 3, shiftRange, extreme: true })),
+  // Winograd F(2x2, 3x3) (3x3 stride 1, inC % 8 == 0): SIMD tiles 4 tiles of 2x2 pixels x 8
+  // channels; the MVP kernel (2 tiles x 4 channels) runs only when the planned scratch holds its
+  // transforms, i.e. outW >= 30: odd/even sizes, 1-2 pixel images, outC tails, VALID, aliasing.
+  ...[8, 16, 24, 32, 40].map((inC) => ({ ...base, name: `winograd inC=${inC}`, inH: 6, inW: 7, inC, outC: 8, kH: 3, kW: 3 })),
+  ...[[1, 1], [1, 2], [2, 1], [2, 2], [3, 3], [2, 5], [4, 8], [5, 9], [3, 16], [7, 17]].map(([inH, inW]) => ({ ...base,
+    name: `winograd ${inH}x${inW}`, inH, inW, inC: 8, outC: 9, kH: 3, kW: 3 })),
+  ...[1, 3, 4, 5, 7, 9, 12, 17].map((outC) => ({ ...base, name: `winograd outC=${outC}`, inH: 5, inW: 6, inC: 16, outC, kH: 3, kW: 3 })),
+  { ...base, name: "winograd VALID", inH: 7, inW: 10, inC: 8, outC: 12, kH: 3, kW: 3, padding: "valid" },
+  { ...base, name: "winograd fused ADD aliasing", inH: 5, inW: 7, inC: 16, outC: 11, kH: 3, kW: 3, fused: "alias" },
+  { ...base, name: "winograd fused ADD separate", inH: 6, inW: 9, inC: 8, outC: 16, kH: 3, kW: 3, fused: "separate" },
+  { ...base, name: "winograd extreme", inH: 5, inW: 7, inC: 16, outC: 9, kH: 3, kW: 3, extreme: true },
+  { ...base, name: "winograd inC=1024 extreme", inH: 2, inW: 3, inC: 1024, outC: 3, kH: 3, kW: 3, extreme: true },
+  { ...base, name: "winograd inC=1032 (direct)", inH: 2, inW: 2, inC: 1032, outC: 2, kH: 3, kW: 3, extreme: true },
+  ...[[1, 30], [2, 31], [3, 32], [5, 33]].map(([inH, inW]) => ({ ...base, name: `winograd wide ${inH}x${inW}`, inH, inW,
+    inC: 8, outC: 13, kH: 3, kW: 3 })),
+  { ...base, name: "winograd wide inC=16 outC=6", inH: 4, inW: 32, inC: 16, outC: 6, kH: 3, kW: 3, act: "relu" },
+  { ...base, name: "winograd wide VALID", inH: 5, inW: 35, inC: 8, outC: 8, kH: 3, kW: 3, padding: "valid" },
+  { ...base, name: "winograd wide fused ADD aliasing", inH: 3, inW: 31, inC: 16, outC: 16, kH: 3, kW: 3, fused: "alias" },
+  { ...base, name: "winograd wide extreme", inH: 3, inW: 33, inC: 8, outC: 7, kH: 3, kW: 3, extreme: true },
+  { ...base, name: "winograd wide inC=1024 extreme", inH: 1, inW: 30, inC: 1024, outC: 2, kH: 3, kW: 3, extreme: true },
+  { ...base, name: "winograd wide fused ADD extreme", inH: 2, inW: 30, inC: 8, outC: 9, kH: 3, kW: 3, fused: "alias", extreme: true },
+  { ...base, name: "resnet 3x3 32x32x16 fused ADD aliasing", inH: 32, inW: 32, inC: 16, outC: 16, kH: 3, kW: 3, fused: "alias", act: "relu" },
   { ...base, name: "kws conv1 10x4 s2", inH: 49, inW: 10, inC: 1, outC: 64, kH: 10, kW: 4, stride: [2, 2] },
   { ...base, name: "resnet 3x3 s2", inH: 16, inW: 16, inC: 16, outC: 32, kH: 3, kW: 3, stride: [2, 2], act: "relu" },
 ];

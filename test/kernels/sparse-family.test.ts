@@ -3,7 +3,8 @@
 // (N not a multiple of 4, K not a multiple of 8, odd pixel counts), sparsities 0..99%, empty
 // output channels, column gaps over 255 (zero bridge blocks), strides and fused residual ADDs.
 // Each sparse op runs both ways its run bits allow: the sparse kernel, and (bits clear) the
-// weights expanded at load and run by the dense kernels.
+// weights expanded at load and run by the dense kernels. The bitmap encoding and k x k convs
+// (CONV_2D_SPARSE with a filter size) are only ever expanded: bits clear, same bytes as dense.
 
 import { describe, expect, it } from "vitest";
 import { DType, Opcode } from "../../host/format/opcodes.js";
@@ -11,9 +12,9 @@ import { writeErm } from "../../host/format/erm-writer.js";
 import { readErm } from "../../host/format/erm-reader.js";
 import type { ErmModel } from "../../host/format/erm-types.js";
 import { Interpreter, BuildName } from "../../host/runtime/runtime.js";
-import { SPARSE_RUN_ALL, blockFits, SparseBlock } from "../../host/format/sparse-weights.js";
+import { SPARSE_RUN_ALL, blockFits } from "../../host/format/sparse-weights.js";
 import { compileGraph } from "../../firmware-tools/lib/compile/compile.js";
-import { toSparseOp } from "../../firmware-tools/lib/compile/sparse-encode.js";
+import { SparseEncoding, toSparseOp } from "../../firmware-tools/lib/compile/sparse-encode.js";
 import { SparseLayerSpec, randomInputs, sparseLayerGraph } from "../../firmware-tools/lib/bench/sparse-layer.js";
 import { applyMask, magnitudeMask } from "../../firmware-tools/lib/prune/mask.js";
 
@@ -40,6 +41,12 @@ const cases: Case[] = [
   { name: "spmm conv1x1 4x5 16->16 +residual, 4x8 blocks", spec: { kind: "conv1x1", K: 16, N: 16, h: 4, w: 5, residual: true }, block: [4, 8] },
   { name: "spmm conv1x1 8x3 48->8, shifts -1..2 (left shifts, e = 0)", spec: { kind: "conv1x1", K: 48, N: 8, h: 8, w: 3 }, shifts: [-1, 0, 1, 2] },
   { name: "spmm conv1x1 8x3 48->8, a left shift of 7 (the SIMD build keeps the other kernels)", spec: { kind: "conv1x1", K: 48, N: 8, h: 8, w: 3 }, shifts: [7, -3] },
+  // k x k convs: stored sparse, expanded at load (run bits 0), the dense conv kernels run them.
+  { name: "conv 3x3 8x8 pad 1 8->16 (Winograd-shaped)", spec: { kind: "conv", K: 8, N: 16, h: 8, w: 8, k: 3, pad: 1 }, emptyRows: true },
+  { name: "conv 3x3 7x6 s2 pad 1 3->5", spec: { kind: "conv", K: 3, N: 5, h: 7, w: 6, k: 3, pad: 1, stride: 2 } },
+  { name: "conv 5x5 9x9 dil 2 4->8, 4x4 blocks", spec: { kind: "conv", K: 4, N: 8, h: 9, w: 9, k: 5, dil: 2, pad: 2 }, block: [4, 4] },
+  { name: "conv 3x3 5x4 16->8 +residual", spec: { kind: "conv", K: 16, N: 8, h: 5, w: 4, k: 3, pad: 1, residual: true } },
+  { name: "conv 2x2 6x6 s2 12->4 (no padding)", spec: { kind: "conv", K: 12, N: 4, h: 6, w: 6, k: 2, stride: 2 } },
 ];
 const SPARSITIES = [0, 0.5, 0.7, 0.9, 0.99];
 
@@ -49,9 +56,11 @@ function run(bytes: Uint8Array, build: BuildName, tier: 0 | 1, inputs: Uint8Arra
   return it.run(...inputs)[0].slice();
 }
 
-function sparseModel(model: ErmModel, block: SparseBlock, run = SPARSE_RUN_ALL): ErmModel {
+function sparseModel(model: ErmModel, enc: SparseEncoding, run = SPARSE_RUN_ALL): ErmModel {
   const tensors = model.tensors.map((t) => ({ ...t }));
-  return { ...model, tensors, ops: [toSparseOp(model.ops[0], tensors, block, run)] };
+  const op = toSparseOp(model.ops[0], tensors, enc, run);
+  // The sparse op keeps the dense op's planned scratch (k x k convs run the dense kernels on it).
+  return { ...model, tensors, ops: [op] };
 }
 
 const RUNS: [string, number][] = [["sparse kernel", SPARSE_RUN_ALL], ["expanded to dense", 0]];
@@ -59,9 +68,10 @@ const RUNS: [string, number][] = [["sparse kernel", SPARSE_RUN_ALL], ["expanded 
 describe.each(cases)("$name", ({ spec, block, emptyRows, shifts }) => {
   it.each(SPARSITIES)("sparsity %f: sparse == dense reference, both builds, both tiers, sparse and expanded", (s) => {
     const { g, weights } = sparseLayerGraph({ ...spec, seed: Math.round(s * 1000) + spec.K });
-    const opts = { rows: spec.N, cols: spec.K, block: block && s > 0 ? block : undefined };
+    const kk = spec.kind === "conv" ? (spec.k ?? 3) ** 2 : 1;
+    const opts = { rows: spec.N, cols: spec.K * kk, block: block && s > 0 ? block : undefined };
     applyMask(weights, magnitudeMask(weights, s, opts));
-    if (emptyRows) weights.fill(0, 0, spec.K); // an empty first channel
+    if (emptyRows) weights.fill(0, 0, spec.K * kk); // an empty first channel
     if (shifts) {
       const t = g.tensors.find((x) => x.name === "shift")!;
       new Int32Array(t.data!.buffer, t.data!.byteOffset, spec.N).forEach((_, i, a) => (a[i] = shifts[i % shifts.length]));
@@ -71,15 +81,16 @@ describe.each(cases)("$name", ({ spec, block, emptyRows, shifts }) => {
     const sizes = model.inputs.map((t) => model.tensors[t].shape.reduce((a, b) => a * b, 1));
     const inputs = randomInputs(sizes, 99);
     const expected = run(dense, "mvp", 0, inputs);
-    const blocks: SparseBlock[] = [[1, 1]];
-    if (block && blockFits(spec.N, spec.K, block)) blocks.push(block);
-    for (const b of blocks) {
+    const encs: SparseEncoding[] = [[1, 1], "bitmap"];
+    if (block && blockFits(spec.N, spec.K * kk, block)) encs.push(block);
+    for (const e of encs) {
       for (const [how, bits] of RUNS) {
-        const bytes = writeErm(sparseModel(model, b, bits));
+        if (bits !== 0 && (e === "bitmap" || spec.kind === "conv")) continue; // expanded only
+        const bytes = writeErm(sparseModel(model, e, bits));
         readErm(bytes); // the TypeScript reader accepts it
         for (const build of ["simd", "mvp"] as const) {
           for (const tier of [0, 1] as const) {
-            expect(run(bytes, build, tier, inputs), `${b.join("x")} ${how} ${build} tier ${tier}`).toEqual(expected);
+            expect(run(bytes, build, tier, inputs), `${e} ${how} ${build} tier ${tier}`).toEqual(expected);
           }
         }
       }
@@ -125,4 +136,23 @@ it("a build whose run bit is clear expands the weights at load (rows x cols more
   const ram = (bytes: Uint8Array) => Interpreter.load(bytes, { build: "mvp" }).memory.workingRamBytes;
   expect(ram(expanded) - ram(sparse)).toBeGreaterThanOrEqual(64 * 64);
   for (const build of ["simd", "mvp"] as const) expect(run(expanded, build, 1, inputs), build).toEqual(expected);
+});
+
+it("a k x k conv compiled sparse (auto) keeps the dense op's scratch plan and runs the dense kernels, same bytes", () => {
+  const { g, weights } = sparseLayerGraph({ kind: "conv", K: 16, N: 16, h: 10, w: 10, k: 3, pad: 1, seed: 8 });
+  applyMask(weights, magnitudeMask(weights, 0.7));
+  const dense = compileGraph(g).model;
+  const inputs = randomInputs([10 * 10 * 16], 2);
+  const expected = run(writeErm(dense), "mvp", 0, inputs);
+  const compiled = compileGraph(g, { sparse: "auto" });
+  expect(compiled.encodings![0]).toMatchObject({ storage: "sparse", encoding: "bitmap", kernel: [3, 3], runSparse: { simd: false, mvp: false } });
+  const op = compiled.model.ops[0];
+  expect(op.opcode).toBe(Opcode.CONV_2D_SPARSE);
+  expect(op.params.slice(-3)).toEqual([3, 3, 0]);
+  expect(compiled.model.tensors[op.scratch].shape).toEqual(dense.tensors[dense.ops[0].scratch].shape);
+  const bytes = writeErm(compiled.model);
+  expect(bytes.length).toBeLessThan(writeErm(dense).length - 16 * 9 * 16 * 0.5);
+  for (const build of ["simd", "mvp"] as const) {
+    for (const tier of [0, 1] as const) expect(run(bytes, build, tier, inputs), `${build} tier ${tier}`).toEqual(expected);
+  }
 });

@@ -2,17 +2,27 @@ import { ConvArgs } from "../args";
 import { qs8_conv2d__ref } from "./ref";
 import { qs8_conv2d_4x4__mvp } from "./mvp";
 import { conv2dPackSimd, isPointwise, qs8_conv2d_4x8__simd, rowBufferBytes } from "./simd";
-import { CONV2D_REF, CONV2D_SIMD, conv2dSelect } from "./variants";
+import { CONV2D_REF, CONV2D_SIMD, CONV2D_WINO_MVP, CONV2D_WINO_SIMD, conv2dSelect } from "./variants";
+import { conv2dPackWinograd, qs8_conv2d_wino2x2_4x8__simd } from "./winograd-simd";
+import { isWinograd3x3 } from "./winograd";
+import { qs8_conv2d_wino2x2_2x4__mvp } from "./winograd-mvp";
 
-/** Once at load. SIMD build: packs i16 weight pairs and requant constants into a.packed (allocates). MVP: nothing. */
+/**
+ * Once at load. SIMD build: packs i16 weight pairs (Winograd-transformed filters for 3x3 stride 1,
+ * see winograd-simd.ts) and requant constants into a.packed (allocates). MVP: nothing.
+ */
 export function conv2dPrepare(a: ConvArgs): void {
-  if (ASC_FEATURE_SIMD) conv2dPackSimd(a);
+  if (ASC_FEATURE_SIMD) {
+    if (isWinograd3x3(a)) conv2dPackWinograd(a);
+    else conv2dPackSimd(a);
+  }
 }
 
 /**
  * Scratch bytes for these shapes, the same in both builds (host/format/scratch.ts has the same
  * formula): 0 for an unpadded 1x1, else kH widened input rows of
- * roundUp16(((outW-1)*strideW + (kW-1)*dilW + 1) * inC * 2 + 4).
+ * roundUp16(((outW-1)*strideW + (kW-1)*dilW + 1) * inC * 2 + 4). The MVP Winograd kernel
+ * runs where this already holds its transforms (winoMvpScratchBytes); the SIMD one needs none.
  */
 export function conv2dScratchBytes(a: ConvArgs): i32 {
   return isPointwise(a) ? 0 : a.kH * rowBufferBytes(a);
@@ -30,6 +40,14 @@ export function conv2dRun(a: ConvArgs, tier: i32): void {
       qs8_conv2d_4x8__simd(a);
       return;
     }
+    if (v == CONV2D_WINO_SIMD) {
+      qs8_conv2d_wino2x2_4x8__simd(a);
+      return;
+    }
+  }
+  if (v == CONV2D_WINO_MVP) {
+    qs8_conv2d_wino2x2_2x4__mvp(a);
+    return;
   }
   qs8_conv2d_4x4__mvp(a);
 }

@@ -1,4 +1,5 @@
 import { ConvArgs } from "../args";
+import { isWinograd3x3, winoMvpScratchBytes } from "./winograd";
 
 // The kernels of the CONV_2D family, one list for dispatch, tests and the benchmark
 // (XNNPACK-style): name (dtype_family_tile__isa), tier (0 reference, 1 fast), build.
@@ -14,18 +15,25 @@ export class KernelVariant {
 export const CONV2D_REF: i32 = 0;
 export const CONV2D_MVP: i32 = 1;
 export const CONV2D_SIMD: i32 = 2;
+export const CONV2D_WINO_MVP: i32 = 3;
+export const CONV2D_WINO_SIMD: i32 = 4;
 
 export const CONV2D_VARIANTS: KernelVariant[] = [
   new KernelVariant("qs8_conv2d__ref", 0, BUILD_ANY, "any shape"),
   new KernelVariant("qs8_conv2d_4x4__mvp", 1, BUILD_MVP, "any shape"),
   new KernelVariant("qs8_conv2d_4x8__simd", 1, BUILD_SIMD, "any shape"),
+  new KernelVariant("qs8_conv2d_wino2x2_2x4__mvp", 1, BUILD_MVP, "3x3 s1 d1, inC%8=0, wide"),
+  new KernelVariant("qs8_conv2d_wino2x2_4x8__simd", 1, BUILD_SIMD, "3x3 s1 d1, inC%8=0"),
 ];
 
 /** Index in CONV2D_VARIANTS of the kernel conv2dRun(a, tier) executes in this build. */
 export function conv2dSelect(a: ConvArgs, tier: i32): i32 {
   if (tier == 0) return CONV2D_REF;
   if (ASC_FEATURE_SIMD) {
-    if (a.packed != 0) return CONV2D_SIMD;
+    if (a.packed != 0) return isWinograd3x3(a) ? CONV2D_WINO_SIMD : CONV2D_SIMD;
   }
+  // Winograd in the MVP build only where the planned scratch (sized for the SIMD kernel's rows)
+  // already holds its transforms: it must not grow the arena (outW >= ~30 with SAME padding).
+  if (isWinograd3x3(a) && a.scratch != 0 && a.scratchBytes >= winoMvpScratchBytes(a)) return CONV2D_WINO_MVP;
   return CONV2D_MVP; // also the SIMD build's fallback when prepare has not packed
 }

@@ -7,7 +7,8 @@ import { quantizeMultiplier } from "../../../host/format/quant-params.js";
 import { Graph } from "../compile/graph.js";
 
 export interface SparseLayerSpec {
-  kind: "fc" | "conv1x1";
+  /** "conv": a k x k CONV_2D (k, pad, dil below). */
+  kind: "fc" | "conv1x1" | "conv";
   K: number; // input channels
   N: number; // output channels
   /** fc: batches; conv1x1: input height and width, stride, and an optional fused residual ADD. */
@@ -17,6 +18,10 @@ export interface SparseLayerSpec {
   stride?: number;
   residual?: boolean;
   seed?: number;
+  /** conv: filter size (default 3), padding at the top and left (default 0) and dilation (default 1). */
+  k?: number;
+  pad?: number;
+  dil?: number;
 }
 
 /** xorshift32 in [0, 1). */
@@ -44,23 +49,25 @@ export function sparseLayerGraph(s: SparseLayerSpec): { g: Graph; weights: Int8A
   const inZp = Math.floor(r() * 41) - 20, outZp = Math.floor(r() * 21) - 10;
   const stride = s.stride ?? 1;
   const inShape = s.kind === "fc" ? [s.batches ?? 1, s.K] : [1, s.h ?? 1, s.w ?? 1, s.K];
-  const outH = Math.ceil((s.h ?? 1) / stride), outW = Math.ceil((s.w ?? 1) / stride);
+  const k = s.kind === "conv" ? s.k ?? 3 : 1, pad = s.kind === "conv" ? s.pad ?? 0 : 0, dil = s.kind === "conv" ? s.dil ?? 1 : 1;
+  const outSize = (n: number) => (s.kind === "conv" ? Math.floor((n + 2 * pad - dil * (k - 1) - 1) / stride) + 1 : Math.ceil(n / stride));
+  const outH = outSize(s.h ?? 1), outW = outSize(s.w ?? 1);
   const outShape = s.kind === "fc" ? [s.batches ?? 1, s.N] : [1, outH, outW, s.N];
   const x = g.addArena("input", DType.INT8, inShape);
   Object.assign(g.tensors[x], { scale: 0.05, zeroPoint: inZp });
-  const wShape = s.kind === "fc" ? [s.N, s.K] : [s.N, 1, 1, s.K];
-  const wBytes = int8s(s.N * s.K, r);
+  const wShape = s.kind === "fc" ? [s.N, s.K] : [s.N, k, k, s.K];
+  const wBytes = int8s(s.N * s.K * k * k, r);
   const w = g.addConstant("weights", DType.INT8, wShape, wBytes);
   const bias = g.addConstant("bias", DType.INT32, [s.N], i32s(Array.from({ length: s.N }, () => Math.floor(r() * 4001) - 2000)));
   // Output scale near the accumulator's spread, so outputs use the int8 range without saturating.
-  const qs = Array.from({ length: s.N }, () => quantizeMultiplier((0.3 + r()) / (Math.sqrt(s.K) * 40 * 16)));
+  const qs = Array.from({ length: s.N }, () => quantizeMultiplier((0.3 + r()) / (Math.sqrt(s.K * k * k) * 40 * 16)));
   const mult = g.addConstant("mult", DType.INT32, [s.N], i32s(qs.map((q) => q.mult)));
   const shift = g.addConstant("shift", DType.INT32, [s.N], i32s(qs.map((q) => q.shift)));
   const y = g.addArena("output", DType.INT8, outShape);
   Object.assign(g.tensors[y], { scale: 0.1, zeroPoint: outZp });
   const inputs = [x, w, bias, mult, shift];
   let params = [-inZp, outZp, -128, 127];
-  if (s.kind === "conv1x1") params = [stride, stride, 1, 1, 0, 0, -inZp, outZp, -100, 127, 1];
+  if (s.kind !== "fc") params = [stride, stride, dil, dil, pad, pad, -inZp, outZp, -100, 127, 1];
   if (s.residual) {
     const res = g.addArena("residual", DType.INT8, outShape);
     g.inputs.push(res);

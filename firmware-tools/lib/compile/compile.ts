@@ -5,6 +5,7 @@ import type { ErmMeta, ErmModel, ErmTensor, GoldenVector, TensorSpec } from "../
 import { TENSOR_FLAG_SCRATCH } from "../../../host/format/erm-types.js";
 import { addScratchBytes, convScratchBytes, depthwiseScratchBytes, fcScratchBytes } from "../../../host/format/scratch.js";
 import { EdgerunError } from "../../../host/format/errors.js";
+import { convSparseGeometry } from "../../../host/format/sparse-weights.js";
 import { Graph, GraphOp } from "./graph.js";
 import { fuseConvAdd } from "./fuse.js";
 import { Plan, planMemory } from "./plan.js";
@@ -19,9 +20,11 @@ export interface CompileOptions {
   /**
    * Sparse weights: "auto" stores a layer sparse wherever that is smaller and times dense vs sparse
    * per layer and build (a build runs the sparse kernel only where faster, else expands the weights
-   * at load); "always" stores and runs every layer with zeros sparse; "never" (default) keeps all dense.
+   * at load); "size" is auto with always the smallest encoding (no block encoding kept for a
+   * kernel where the bitmap is smaller); "always" stores and runs every layer with zeros sparse;
+   * "never" (default) keeps all dense.
    */
-  sparse?: "auto" | "never" | "always";
+  sparse?: "auto" | "never" | "always" | "size";
   /** Options of the cost model (builds, thresholds) for sparse "auto". */
   sparseSelect?: SparseSelectOptions;
 }
@@ -95,6 +98,15 @@ function scratchFor(op: GraphOp, t: ErmTensor[]): number {
     const [strideH, strideW, dilH, dilW, padTop, padLeft] = op.params;
     const s = { inH: x[1], inW: x[2], inC: x[3], kH: w[1], kW: w[2], outH: y[1], outW: y[2], outC: y[3], strideH, strideW, dilH, dilW, padTop, padLeft, depthMultiplier: op.params[10] };
     return op.opcode === Opcode.CONV_2D ? convScratchBytes(s) : depthwiseScratchBytes(s);
+  }
+  if (op.opcode === Opcode.CONV_2D_SPARSE) {
+    // The form with a filter size is always expanded at load and run by the dense conv kernels.
+    const k = convSparseGeometry(op.inputs.length, op.params);
+    if (!k) return 0;
+    const x = t[op.inputs[0]].shape, y = t[op.outputs[0]].shape;
+    const [strideH, strideW, dilH, dilW, padTop, padLeft] = op.params;
+    const s = { inH: x[1], inW: x[2], inC: x[3], kH: k.kH, kW: k.kW, outH: y[1], outW: y[2], outC: y[3], strideH, strideW, dilH, dilW, padTop, padLeft, depthMultiplier: 1 };
+    return convScratchBytes(s);
   }
   if (op.opcode === Opcode.ADD) return addScratchBytes(t[op.outputs[0]].shape.reduce((a, b) => a * b, 1));
   if (op.opcode === Opcode.FULLY_CONNECTED) {

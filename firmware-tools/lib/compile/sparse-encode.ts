@@ -4,7 +4,10 @@
 
 import { DType, Opcode, TensorKind } from "../../../host/format/opcodes.js";
 import type { ErmModel, ErmOp, ErmTensor } from "../../../host/format/erm-types.js";
-import { SPARSE_RUN_ALL, SparseBlock, blockFits, encodeSparse } from "../../../host/format/sparse-weights.js";
+import { SPARSE_RUN_ALL, SparseBlock, bitmapBytes, blockFits, encodeBitmap, encodeSparse } from "../../../host/format/sparse-weights.js";
+
+/** A sparse encoding: R x C blocks (the sparse kernels read them), or the bitmap (always expanded at load). */
+export type SparseEncoding = SparseBlock | "bitmap";
 
 /** The weight matrix of an op that has a sparse twin: rows = output channels, cols = input channels. */
 export interface SparseCandidate {
@@ -13,9 +16,14 @@ export interface SparseCandidate {
   /** Output pixels (FC: batches). */
   pixels: number;
   weights: Int8Array;
+  /**
+   * A CONV_2D with a filter other than 1x1: the matrix is [outC][kH * kW * inC] (the filter's OHWI
+   * order) and the sparse op carries the filter size; stored sparse only, expanded at load.
+   */
+  kernel?: [kH: number, kW: number];
 }
 
-/** FULLY_CONNECTED, or an unpadded 1x1 CONV_2D (with or without a fused ADD), with constant int8 weights. */
+/** FULLY_CONNECTED or CONV_2D (any filter; with or without a fused ADD) with constant int8 weights. */
 export function sparseCandidate(op: ErmOp, tensors: ErmTensor[]): SparseCandidate | null {
   const w = tensors[op.inputs[1]];
   if (!w || w.kind !== TensorKind.CONSTANT || w.dtype !== DType.INT8 || !w.data) return null;
@@ -26,12 +34,14 @@ export function sparseCandidate(op: ErmOp, tensors: ErmTensor[]): SparseCandidat
     if (rows > 65535 || cols > 65535) return null;
     return { rows, cols, pixels: outElems / rows, weights };
   }
-  if (op.opcode === Opcode.CONV_2D && w.shape.length === 4 && w.shape[1] === 1 && w.shape[2] === 1) {
+  if (op.opcode === Opcode.CONV_2D && w.shape.length === 4) {
     const [strideH, strideW, , , padTop, padLeft] = op.params;
-    if (padTop !== 0 || padLeft !== 0 || strideH < 1 || strideW < 1 || op.params[10] !== 1) return null;
-    const [rows, , , cols] = w.shape;
+    if (strideH < 1 || strideW < 1 || op.params[10] !== 1) return null;
+    const [rows, kH, kW, inC] = w.shape;
+    const cols = kH * kW * inC;
     if (rows > 65535 || cols > 65535) return null;
-    return { rows, cols, pixels: outElems / rows, weights };
+    if (kH === 1 && kW === 1 && padTop === 0 && padLeft === 0) return { rows, cols, pixels: outElems / rows, weights };
+    return { rows, cols, pixels: outElems / rows, weights, kernel: [kH, kW] };
   }
   return null;
 }
@@ -73,7 +83,7 @@ function zerosInEmptyBlocks(c: SparseCandidate, [R, C]: SparseBlock): number {
  * The smallest encoding of the weights: the natural block and the few shapes the kernels run
  * well, whichever stores fewest bytes (4x8-pruned weights: 4x8; scattered weights: 1x1).
  */
-export function smallestEncoding(c: SparseCandidate): { block: SparseBlock; bytes: number } {
+export function smallestBlockEncoding(c: SparseCandidate): { block: SparseBlock; bytes: number } {
   const tries: SparseBlock[] = [naturalBlock(c), [1, 1], [4, 8], [4, 4], [1, 4], [1, 8]];
   let best: { block: SparseBlock; bytes: number } | null = null;
   for (const b of tries) {
@@ -84,21 +94,36 @@ export function smallestEncoding(c: SparseCandidate): { block: SparseBlock; byte
   return best!;
 }
 
+/** Bytes of the weights in the bitmap encoding. */
+export function bitmapEncodingBytes(c: SparseCandidate): number {
+  let nz = 0;
+  for (const v of c.weights) if (v !== 0) nz++;
+  return bitmapBytes(c.rows, c.cols, nz);
+}
+
+/** The blob of an encoding. */
+export function encodeWeights(c: SparseCandidate, enc: SparseEncoding): Uint8Array {
+  return enc === "bitmap" ? encodeBitmap(c.weights, c.rows, c.cols) : encodeSparse(c.weights, c.rows, c.cols, enc);
+}
+
 /**
  * The op rewritten to its sparse twin with the given encoding and run bits (SPARSE_RUN_*: the
  * builds that run the sparse kernel; the others expand the weights at load); appends the blob as
- * a new constant.
+ * a new constant. A conv with a filter other than 1x1 gets its filter size before the run bits;
+ * it and the bitmap encoding have no sparse kernel, so their run bits must be 0.
  */
-export function toSparseOp(op: ErmOp, tensors: ErmTensor[], block: SparseBlock, run = SPARSE_RUN_ALL): ErmOp {
+export function toSparseOp(op: ErmOp, tensors: ErmTensor[], enc: SparseEncoding, run = SPARSE_RUN_ALL): ErmOp {
   const c = sparseCandidate(op, tensors);
   if (!c) throw new Error("toSparseOp: not a sparse candidate");
-  const blob = encodeSparse(c.weights, c.rows, c.cols, block);
+  if (run !== 0 && (enc === "bitmap" || c.kernel)) throw new Error("toSparseOp: the bitmap encoding and k x k convolutions are expanded at load (run bits 0)");
+  const blob = encodeWeights(c, enc);
   const w = tensors[op.inputs[1]];
-  tensors.push({ name: `${w.name}/sparse${block[0]}x${block[1]}`, dtype: DType.INT8, shape: [blob.length], kind: TensorKind.CONSTANT, flags: 0, zeroPoint: 0, scale: 0, arenaOffset: 0, data: blob });
+  const suffix = enc === "bitmap" ? "bitmap" : `${enc[0]}x${enc[1]}`;
+  tensors.push({ name: `${w.name}/sparse${suffix}`, dtype: DType.INT8, shape: [blob.length], kind: TensorKind.CONSTANT, flags: 0, zeroPoint: 0, scale: 0, arenaOffset: 0, data: blob });
   const inputs = op.inputs.slice();
   inputs[1] = tensors.length - 1;
   const opcode = op.opcode === Opcode.FULLY_CONNECTED ? Opcode.FULLY_CONNECTED_SPARSE : Opcode.CONV_2D_SPARSE;
-  return { ...op, opcode, inputs, params: [...op.params, run] };
+  return { ...op, opcode, inputs, params: [...op.params, ...(c.kernel ?? []), run] };
 }
 
 /**

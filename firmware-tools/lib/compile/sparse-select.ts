@@ -1,8 +1,10 @@
 // Sparse storage and the measured cost model, two separate choices per FULLY_CONNECTED /
-// unpadded 1x1 CONV_2D whose weights have zeros:
-//  - storage: the weights are stored sparse whenever the smallest encoding (smallestEncoding) has
-//    fewer bytes than the dense matrix, whatever the pruning pattern, so the file shrinks with
-//    sparsity;
+// CONV_2D whose weights have zeros:
+//  - storage: the weights are stored sparse whenever the smallest encoding (R x C blocks, or the
+//    bitmap: 1/8 byte per weight + 1 byte per nonzero) has fewer bytes than the dense matrix,
+//    whatever the pruning pattern, so the file shrinks with sparsity. A layer that some build runs
+//    sparse keeps the smallest block encoding (the kernels read blocks, not the bitmap); convs
+//    with filters other than 1x1 have no sparse kernel and are only stored sparse;
 //  - execution, per build: the dense op and its sparse twin are timed on their own with the real
 //    runtime builds (a one-op .erm through host/runtime, interleaved samples; the median of the
 //    back-to-back ratios); a build's run bit is set only where the sparse kernel is faster. A build whose bit is clear expands the
@@ -16,12 +18,17 @@ import { EdgerunError } from "../../../host/format/errors.js";
 import { SPARSE_RUN_ALL, SPARSE_RUN_BITS, SparseBlock } from "../../../host/format/sparse-weights.js";
 import { Interpreter, BuildName } from "../../../host/runtime/runtime.js";
 import type { Graph } from "./graph.js";
-import { singleOpModel, smallestEncoding, sparseCandidate, sparsity, toSparseOp } from "./sparse-encode.js";
+import { SparseEncoding, bitmapEncodingBytes, singleOpModel, smallestBlockEncoding, sparseCandidate, sparsity, toSparseOp } from "./sparse-encode.js";
 
-export type SparseMode = "auto" | "never" | "always";
+export type SparseMode = "auto" | "never" | "always" | "size";
 
 export interface SparseSelectOptions {
-  /** "auto": store sparse where smaller, run sparse per build where measured faster; "always": store and run sparse every layer with zeros (tests, benchmarks); "never": all dense. */
+  /**
+   * "auto": store sparse where smaller, run sparse per build where measured faster (such a layer
+   * keeps the block encoding the kernels read, even where the bitmap is smaller); "size": as auto,
+   * but always the smallest encoding (a layer whose smallest is the bitmap runs dense everywhere,
+   * untimed); "always": store and run sparse every layer with zeros (tests, benchmarks); "never": all dense.
+   */
   mode?: SparseMode;
   /** Builds to time (default both); a build not timed runs the layer dense. */
   builds?: BuildName[];
@@ -40,8 +47,12 @@ export interface EncodingChoice {
   cols: number;
   pixels: number;
   sparsity: number;
-  /** The encoding's block (the smallest of the shapes tried). */
+  /** The stored encoding: R x C blocks, or the bitmap (expanded at load in both builds). */
+  encoding: "blocks" | "bitmap";
+  /** The block encoding's block (the smallest of the shapes tried; [1, 1] for the bitmap). */
   block: SparseBlock;
+  /** Convs with a filter other than 1x1: its size (stored sparse, always expanded at load). */
+  kernel?: [number, number];
   /** Weight bytes dense (rows x cols) and in the sparse encoding. */
   denseBytes: number;
   sparseBytes: number;
@@ -113,19 +124,29 @@ export function selectEncodings(g: Graph, opts: SparseSelectOptions = {}): Encod
     if (!c) return;
     const s = sparsity(c.weights);
     if (s === 0) return;
-    const { block, bytes } = smallestEncoding(c);
+    const blocks = smallestBlockEncoding(c);
+    const bitmap = bitmapEncodingBytes(c);
+    const denseBytes = c.rows * c.cols;
     const choice: EncodingChoice = {
-      op: i, opName: opcodeName(op.opcode), rows: c.rows, cols: c.cols, pixels: c.pixels, sparsity: s, block,
-      denseBytes: c.rows * c.cols, sparseBytes: bytes, storage: bytes < c.rows * c.cols || mode === "always" ? "sparse" : "dense",
+      op: i, opName: opcodeName(op.opcode), rows: c.rows, cols: c.cols, pixels: c.pixels, sparsity: s,
+      encoding: "blocks", block: blocks.block, kernel: c.kernel,
+      denseBytes, sparseBytes: Math.min(blocks.bytes, bitmap), storage: Math.min(blocks.bytes, bitmap) < denseBytes || mode === "always" ? "sparse" : "dense",
       runSparse: { simd: false, mvp: false }, denseUs: {}, sparseUs: {},
     };
     choices.push(choice);
     if (choice.storage === "dense") return;
-    if (mode === "always") choice.runSparse = { simd: true, mvp: true };
-    else if (s >= (opts.minSparsity ?? 0.3)) measureRuns(op, g, choice, opts);
+    const bitmapOnly = mode === "size" && bitmap < blocks.bytes;
+    if (!c.kernel && !bitmapOnly) {
+      if (mode === "always") choice.runSparse = { simd: true, mvp: true };
+      else if (s >= (opts.minSparsity ?? 0.3) && blocks.bytes < denseBytes) measureRuns(op, g, choice, opts);
+    }
     let run = 0;
     for (const b of ["simd", "mvp"] as const) if (choice.runSparse[b]) run |= SPARSE_RUN_BITS[b];
-    g.ops[i] = { ...toSparseOp(op, g.tensors, block, run), source: op.source };
+    // A build runs the sparse kernel: keep the blocks it reads. Otherwise the smaller encoding.
+    const enc: SparseEncoding = run === 0 && bitmap < blocks.bytes ? "bitmap" : blocks.block;
+    if (enc === "bitmap") choice.encoding = "bitmap";
+    choice.sparseBytes = enc === "bitmap" ? bitmap : blocks.bytes;
+    g.ops[i] = { ...toSparseOp(op, g.tensors, enc, run), source: op.source };
   });
   return choices;
 }

@@ -44,7 +44,7 @@ export interface CompressOptions {
   pruneChannels?: number;
   /** Accuracy points (0..100) the pruned model may lose against the int8 model, for the scan. */
   maxDrop?: number;
-  sparse?: "auto" | "never" | "always";
+  sparse?: "auto" | "size" | "never" | "always";
   name?: string;
   version?: string;
   labels?: string[];
@@ -143,7 +143,7 @@ function readOnnx(path: string): Uint8Array {
 
 interface Built { bytes: Uint8Array; model: ErmModel; sparsity: Map<string, number>; encodings: EncodingChoice[] }
 
-function finish(graph: Graph, qmeta: Record<string, unknown>, meta: Record<string, unknown>, sparse: "auto" | "never" | "always", calib: Float32Array[], g: FGraph, layouts: { name: string }[]): Built {
+function finish(graph: Graph, qmeta: Record<string, unknown>, meta: Record<string, unknown>, sparse: NonNullable<CompressOptions["sparse"]>, calib: Float32Array[], g: FGraph, layouts: { name: string }[]): Built {
   const sparsity = new Map<string, number>();
   graph.ops.forEach((_, i) => {
     const w = weightMatrix(graph, i);
@@ -226,7 +226,8 @@ function floatAccuracy(g: FGraph, data: Labelled, pre: Preprocessing | undefined
 function encodingOf(e: EncodingChoice | undefined): string {
   if (!e || e.storage === "dense") return "dense";
   const runs = (Object.keys(e.runSparse) as (keyof typeof e.runSparse)[]).filter((b) => e.runSparse[b]);
-  return runs.length ? `sparse ${e.block.join("x")}, runs sparse: ${runs.join("+")}` : `sparse ${e.block.join("x")}, expanded at load`;
+  const form = e.encoding === "bitmap" ? "bitmap" : `${e.block.join("x")} blocks`;
+  return runs.length ? `sparse ${form}, runs sparse: ${runs.join("+")}` : `sparse ${form}, expanded at load`;
 }
 
 function layerRows(model: ErmModel, src: { graph: Graph; layers: LayerReport[] }, g: FGraph, sparsity: Map<string, number>, encodings: EncodingChoice[]): LayerRow[] {

@@ -206,10 +206,16 @@ describe("selectEncodings (the cost model)", () => {
     const mvpFaster = (m: ErmModel, b: string) => (m.ops[0].opcode === Opcode.FULLY_CONNECTED) === (b === "mvp") ? 10 : 5;
     expect(selectEncodings(mixed, { mode: "auto", measure: mvpFaster })[0].runSparse).toEqual({ simd: false, mvp: true });
     expect(mixed.ops[0].params.at(-1)).toBe(2);
-    // Few zeros: the dense matrix is smaller, so it stays dense and untimed.
+    // 30% zeros: the bitmap (1/8 byte per weight + the nonzeros) is smaller than dense, the blocks
+    // are not: stored as the bitmap, expanded at load everywhere, untimed.
     const light = pruned(undefined, 0.3);
-    expect(selectEncodings(light, { mode: "auto", measure: () => { throw new Error("timed"); } })[0].storage).toBe("dense");
-    expect(light.ops[0].opcode).toBe(Opcode.FULLY_CONNECTED);
+    expect(selectEncodings(light, { mode: "auto", measure: () => { throw new Error("timed"); } })[0]).toMatchObject({ storage: "sparse", encoding: "bitmap" });
+    expect(light.ops[0].opcode).toBe(Opcode.FULLY_CONNECTED_SPARSE);
+    expect(light.ops[0].params.at(-1)).toBe(0);
+    // Few zeros: the dense matrix is smaller, so it stays dense and untimed.
+    const lighter = pruned(undefined, 0.1);
+    expect(selectEncodings(lighter, { mode: "auto", measure: () => { throw new Error("timed"); } })[0].storage).toBe("dense");
+    expect(lighter.ops[0].opcode).toBe(Opcode.FULLY_CONNECTED);
   });
 
   it("measured: 4x8-pruned layers go sparse, the compiled model is smaller and gives the same bytes", () => {

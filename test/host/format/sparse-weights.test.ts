@@ -7,7 +7,7 @@ import { writeErm } from "../../../host/format/erm-writer.js";
 import { Opcode } from "../../../host/format/opcodes.js";
 import { readErm } from "../../../host/format/erm-reader.js";
 import { EdgerunError } from "../../../host/format/errors.js";
-import { SPARSE_RUN_ALL, SPARSE_RUN_MVP, SPARSE_RUN_SIMD, decodeSparse, encodeSparse, sparseHeader, SparseBlock } from "../../../host/format/sparse-weights.js";
+import { SPARSE_RUN_ALL, SPARSE_RUN_MVP, SPARSE_RUN_SIMD, bitmapBytes, decodeSparse, encodeBitmap, encodeSparse, sparseHeader, SparseBlock } from "../../../host/format/sparse-weights.js";
 import { compileGraph } from "../../../firmware-tools/lib/compile/compile.js";
 import { rng, sparseLayerGraph } from "../../../firmware-tools/lib/bench/sparse-layer.js";
 import { applyMask, magnitudeMask } from "../../../firmware-tools/lib/prune/mask.js";
@@ -60,6 +60,58 @@ describe("encoding", () => {
     }
   });
 
+  it("bitmap: round-trips any shape (columns off 8, empty and full rows)", () => {
+    for (const [rows, cols, s] of [[8, 16, 0.5], [3, 13, 0.7], [16, 2048, 0.995], [8, 64, 0], [8, 64, 1], [1, 1, 0.5], [5, 9, 0.9]]) {
+      const w = randomSparse(rows, cols, s, rows * 7 + cols);
+      if (rows > 2) w.fill(0, 0, cols); // an empty row
+      const blob = encodeBitmap(w, rows, cols);
+      let nz = 0;
+      for (const v of w) if (v) nz++;
+      expect(blob.length).toBe(16 + rows * Math.ceil(cols / 8) + nz);
+      expect(Array.from(decodeSparse(blob, rows, cols))).toEqual(Array.from(w));
+    }
+  });
+
+  it("bitmap: 1/8 + (1 - s) bytes per weight, falls with sparsity, smaller than 1x1 blocks (2 bytes per nonzero) below 87.5%", () => {
+    const rows = 256, cols = 256;
+    let last = Infinity;
+    for (const s of [0.3, 0.5, 0.7, 0.8, 0.9]) {
+      const w = randomSparse(rows, cols, s, 5);
+      const bytes = encodeBitmap(w, rows, cols).length;
+      expect(bytes).toBeLessThan(last);
+      last = bytes;
+      expect(bytes / (rows * cols)).toBeCloseTo(0.125 + (1 - s), 1);
+      if (s <= 0.8) expect(bytes).toBeLessThan(encodeSparse(w, rows, cols, [1, 1]).length);
+      else expect(bytes).toBeGreaterThan(encodeSparse(w, rows, cols, [1, 1]).length);
+      expect(bytes).toBe(bitmapBytes(rows, cols, rows * cols - w.filter((v) => v === 0).length));
+    }
+  });
+
+  it("compiled (auto): unstructured weights run dense are stored as the bitmap (smaller); a build running sparse keeps blocks", () => {
+    const compile = (s: number, faster: "dense" | "sparse") => {
+      const l = sparseLayerGraph({ kind: "fc", K: 256, N: 64, seed: 3 });
+      applyMask(l.weights, magnitudeMask(l.weights, s, { rows: 64, cols: 256 }));
+      return compileGraph(l.g, { sparse: "auto", sparseSelect: { measure: (m) => ((m.ops[0].opcode === Opcode.FULLY_CONNECTED) === (faster === "dense") ? 1 : 2) } });
+    };
+    const dense = writeErm(compileGraph(sparseLayerGraph({ kind: "fc", K: 256, N: 64, seed: 3 }).g).model).length;
+    for (const s of [0.2, 0.5, 0.7, 0.8]) {
+      const c = compile(s, "dense");
+      expect(c.encodings![0]).toMatchObject({ storage: "sparse", encoding: "bitmap", runSparse: { simd: false, mvp: false } });
+      expect(c.encodings![0].sparseBytes).toBeLessThan(64 * 256 * (0.125 + (1 - s)) + 40);
+      expect(writeErm(c.model).length).toBeLessThan(dense - 64 * 256 * (s - 0.14));
+    }
+    expect(compile(0.95, "dense").encodings![0]).toMatchObject({ encoding: "blocks", block: [1, 1] }); // 2 bytes per nonzero < 1/8 byte per weight
+    const fast = compile(0.7, "sparse");
+    expect(fast.encodings![0]).toMatchObject({ encoding: "blocks", runSparse: { simd: true, mvp: true } });
+    expect(fast.model.ops[0].params.at(-1)).toBe(SPARSE_RUN_ALL);
+    // "size": the smallest encoding whatever the kernels would gain (the bitmap: untimed, run dense).
+    const l = sparseLayerGraph({ kind: "fc", K: 256, N: 64, seed: 3 });
+    applyMask(l.weights, magnitudeMask(l.weights, 0.7, { rows: 64, cols: 256 }));
+    const small = compileGraph(l.g, { sparse: "size", sparseSelect: { measure: () => { throw new Error("timed"); } } });
+    expect(small.encodings![0]).toMatchObject({ encoding: "bitmap", runSparse: { simd: false, mvp: false } });
+    expect(writeErm(small.model).length).toBeLessThan(writeErm(fast.model).length - 64 * 256 * 0.15);
+  });
+
   it("refuses blocks that do not tile the matrix", () => {
     expect(() => encodeSparse(new Int8Array(12), 3, 4, [2, 2])).toThrow(EdgerunError);
     expect(() => encodeSparse(new Int8Array(12), 3, 4, [3, 1])).toThrow(/SPARSE_BAD_BLOCK/);
@@ -109,7 +161,89 @@ const damage: [string, (f: Uint8Array) => Uint8Array, string, string?][] = [
 const RUNS: [string, number][] = [["both sparse", SPARSE_RUN_ALL], ["both expanded", 0], ["simd sparse, mvp expanded", SPARSE_RUN_SIMD], ["mvp sparse, simd expanded", SPARSE_RUN_MVP]];
 const damaged = RUNS.flatMap(([how, bits]) => damage.map(([name, fn, code, rt]) => [`${how}: ${name}`, fn(withRun(bits)), code, rt] as [string, Uint8Array, string, string?]));
 
+// A bitmap FC 60 -> 8 (60 columns: 4 unused bits per row; 70% zeros; expanded in both builds).
+const bmLayer = sparseLayerGraph({ kind: "fc", K: 60, N: 8, seed: 6 });
+applyMask(bmLayer.weights, magnitudeMask(bmLayer.weights, 0.7));
+const bmModel = compileGraph(bmLayer.g, { sparse: "auto", sparseSelect: { measure: (m) => (m.ops[0].opcode === Opcode.FULLY_CONNECTED ? 1 : 2) } }).model;
+const bmGood = writeErm(bmModel);
+const bmT = bmModel.ops[0].inputs[1];
+const bmAt = sectionSpan(bmGood, "WGTS").offset + new DataView(bmGood.buffer).getUint32(tensorRecord(bmGood, bmT) + 28, true);
+const bmRunAt = sectionSpan(bmGood, "PARM").offset + 4 + 4 * (bmModel.ops[0].params.length - 1);
+const bmValues = sparseHeader(bmModel.tensors[bmT].data!).blocks;
+/** The bitmap's first byte (row 0, columns 0..7); row 0's last byte is bmAt + 16 + 7 (bits 4..7 unused). */
+const bmFirstByte = bmAt + 16;
+
+// A 3x3 conv (pad 1) 8 -> 8 on 6x6, stored sparse with its filter size (expanded in both builds).
+const kLayer = sparseLayerGraph({ kind: "conv", K: 8, N: 8, h: 6, w: 6, k: 3, pad: 1, seed: 12 });
+applyMask(kLayer.weights, magnitudeMask(kLayer.weights, 0.7));
+const kModel = compileGraph(kLayer.g, { sparse: "auto" }).model;
+const kGood = writeErm(kModel);
+const kParm = sectionSpan(kGood, "PARM").offset + 4 + 4 * 0; // op 0's words start the PARM section
+const kWords = kModel.ops[0].params.length;
+
+const bmDamage: [string, Uint8Array, string, string?][] = [
+  ["bitmap: good file", bmGood, "OK"],
+  ["bitmap: R = 2", patch(bmGood, (dv) => dv.setUint8(bmAt + 4, 2)), "ERM_BAD_TENSOR"],
+  ["bitmap: reserved byte 7 set", patch(bmGood, (dv) => dv.setUint8(bmAt + 7, 1)), "ERM_BAD_TENSOR"],
+  ["bitmap: reserved word 12 set", patch(bmGood, (dv) => dv.setUint32(bmAt + 12, 1, true)), "ERM_BAD_TENSOR"],
+  ["bitmap: unknown encoding 2", patch(bmGood, (dv) => dv.setUint8(bmAt + 6, 2)), "ERM_BAD_TENSOR"],
+  ["bitmap: stored values above the matrix", patch(bmGood, (dv) => dv.setUint32(bmAt + 8, 481, true)), "ERM_BAD_PARAMS"],
+  ["bitmap: stored values not matching the length", patch(bmGood, (dv) => dv.setUint32(bmAt + 8, bmValues - 1, true)), "ERM_BAD_TENSOR"],
+  ["bitmap: stored values 2^32 - 1", patch(bmGood, (dv) => dv.setUint32(bmAt + 8, 0xffffffff, true)), "ERM_BAD_PARAMS"],
+  ["bitmap: a bit past the input columns", patch(bmGood, (dv) => dv.setUint8(bmAt + 16 + 7, dv.getUint8(bmAt + 16 + 7) | 0x80)), "ERM_BAD_PARAMS"],
+  ["bitmap: one bit flipped (set bits no longer the stored values)", patch(bmGood, (dv) => dv.setUint8(bmFirstByte, dv.getUint8(bmFirstByte) ^ 1)), "ERM_BAD_PARAMS"],
+  ["bitmap: rows not the op's output channels", patch(bmGood, (dv) => dv.setUint16(bmAt, 7, true)), "ERM_BAD_TENSOR", "ERM_SHAPE_MISMATCH"],
+  ["bitmap: run bits set (no kernel reads a bitmap)", patch(bmGood, (dv) => dv.setInt32(bmRunAt, SPARSE_RUN_SIMD, true)), "ERM_BAD_PARAMS"],
+  ["bitmap: run bits set for the MVP build", patch(bmGood, (dv) => dv.setInt32(bmRunAt, SPARSE_RUN_MVP, true)), "ERM_BAD_PARAMS"],
+  ["kxk conv: good file", kGood, "OK"],
+  ["kxk conv: run bits set (no k x k sparse kernel)", patch(kGood, (dv) => dv.setInt32(kParm + 4 * (kWords - 1), SPARSE_RUN_ALL, true)), "ERM_BAD_PARAMS"],
+  ["kxk conv: filter height 2 (blob columns do not match)", patch(kGood, (dv) => dv.setInt32(kParm + 4 * (kWords - 3), 2, true)), "OK", "ERM_BAD_TENSOR"],
+  ["kxk conv: filter width 0", patch(kGood, (dv) => dv.setInt32(kParm + 4 * (kWords - 2), 0, true)), "OK", "ERM_BAD_PARAMS"],
+  ["kxk conv: filter height -5", patch(kGood, (dv) => dv.setInt32(kParm + 4 * (kWords - 3), -5, true)), "OK", "ERM_BAD_PARAMS"],
+  ["kxk conv: filter 4096 x 4096 (columns overflow)", patch(kGood, (dv) => { dv.setInt32(kParm + 4 * (kWords - 3), 4096, true); dv.setInt32(kParm + 4 * (kWords - 2), 4096, true); dv.setInt32(kParm + 16, 2048, true); dv.setInt32(kParm + 20, 2048, true); }), "OK", "ERM_BAD_TENSOR"],
+  ["kxk conv: padding past the filter", patch(kGood, (dv) => dv.setInt32(kParm + 16, 3, true)), "OK", "ERM_BAD_PARAMS"],
+];
+
 describe("hostile sparse weights", () => {
+  it("the bitmap and k x k files are what they claim", () => {
+    expect(sparseHeader(bmModel.tensors[bmT].data!).kind).toBe(1);
+    expect(bmModel.ops[0].params.at(-1)).toBe(0);
+    expect(kModel.ops[0].opcode).toBe(Opcode.CONV_2D_SPARSE);
+    expect(kModel.ops[0].params.slice(-3)).toEqual([3, 3, 0]);
+    expect(new DataView(kGood.buffer).getInt32(kParm + 4 * (kWords - 3), true)).toBe(3);
+  });
+
+  it.each(bmDamage)("%s", (_name, bytes, code, rtCode = code) => {
+    const rt = { simd: new RawRuntime("simd"), mvp: new RawRuntime("mvp") };
+    expect(tsCode(bytes)).toBe(code);
+    expect(rt.simd.load(bytes)).toBe(rtCode);
+    expect(rt.mvp.load(bytes)).toBe(rtCode);
+  });
+
+  it("20,000 mutations of a bitmap blob and a k x k conv's blob and words: typed errors or a clean run, never a trap", () => {
+    const runtimes = [new RawRuntime("simd"), new RawRuntime("mvp")];
+    const r = rng(78);
+    const spans: [Uint8Array, number, number][] = [
+      [bmGood, bmAt, bmModel.tensors[bmT].data!.length],
+      [kGood, sectionSpan(kGood, "WGTS").offset + new DataView(kGood.buffer).getUint32(tensorRecord(kGood, kModel.ops[0].inputs[1]) + 28, true), kModel.tensors[kModel.ops[0].inputs[1]].data!.length],
+      [kGood, kParm + 4 * (kWords - 3), 12],
+    ];
+    for (let i = 0; i < 20000; i++) {
+      const [good, at, len] = spans[i % spans.length];
+      const f = good.slice();
+      const n = 1 + Math.floor(r() * 3);
+      for (let k = 0; k < n; k++) f[at + Math.floor(r() * Math.min(len, 96))] = Math.floor(r() * 256);
+      fixCrc(f);
+      const ts = tsCode(f);
+      const rt = runtimes[(i >> 2) & 1].load(f);
+      expect(rt.startsWith("INVOKE_")).toBe(false);
+      expect(ts === "OK" || ts.startsWith("ERM_")).toBe(true);
+      expect(rt === "OK" || rt.startsWith("ERM_")).toBe(true);
+    }
+  });
+});
+
+describe("hostile sparse weights (block encoding)", () => {
   const runtimes = { simd: new RawRuntime("simd"), mvp: new RawRuntime("mvp") };
   it.each(RUNS)("the good file loads in both builds (%s)", (_how, bits) => {
     expect(tsCode(withRun(bits))).toBe("OK");
