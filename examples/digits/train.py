@@ -17,6 +17,7 @@ from torch import nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "..", "..", "..", "shared", "data", "digits.csv.gz")
+L1 = 2e-5
 
 
 def load():
@@ -61,6 +62,9 @@ def train(model, x, y, shape, epochs, seed):
             idx = perm[i:i + 32]
             opt.zero_grad()
             loss = nn.functional.cross_entropy(model(xs[idx]), ys[idx])
+            # A small L1 penalty on the weights leaves many of them near zero, so that magnitude
+            # pruning after training (edgerun compress --prune) removes them at little cost.
+            loss = loss + L1 * sum(p.abs().sum() for n, p in model.named_parameters() if n.endswith("weight") and p.dim() > 1)
             loss.backward()
             opt.step()
     model.eval()
