@@ -10,8 +10,8 @@ import { parseBytes } from "./options.js";
 export function registerConvert(program: Command): void {
   program
     .command("convert")
-    .description("convert an int8 model (.tflite) to an .erm file, with its static memory plan")
-    .argument("<model>", "source model (.tflite)")
+    .description("convert an already-quantized model (int8 .tflite, or QDQ / QOperator .onnx) to an .erm file, with its static memory plan")
+    .argument("<model>", "source model (.tflite or pre-quantized .onnx)")
     .requiredOption("-o, --output <file>", "the .erm file to write")
     .option("--max-ram <bytes>", "fail when the arena needs more than this (e.g. 18000, 40k)", parseBytes)
     .option("--no-fuse", "keep ADD ops separate from the convolutions that feed them")
