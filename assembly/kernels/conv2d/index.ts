@@ -28,7 +28,7 @@ export function conv2dScratchBytes(a: ConvArgs): i32 {
   return isPointwise(a) ? 0 : a.kH * rowBufferBytes(a);
 }
 
-/** tier 0: qs8_conv2d__ref; tier 1: this build's fast kernel (see CONV2D_VARIANTS). */
+/** tier 0: qs8_conv2d__ref; tier 1: this build's fast kernel (see conv2dVariants()). */
 export function conv2dRun(a: ConvArgs, tier: i32): void {
   const v = conv2dSelect(a, tier);
   if (v == CONV2D_REF) {

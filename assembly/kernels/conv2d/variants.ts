@@ -18,15 +18,21 @@ export const CONV2D_SIMD: i32 = 2;
 export const CONV2D_WINO_MVP: i32 = 3;
 export const CONV2D_WINO_SIMD: i32 = 4;
 
-export const CONV2D_VARIANTS: KernelVariant[] = [
-  new KernelVariant("qs8_conv2d__ref", 0, BUILD_ANY, "any shape"),
-  new KernelVariant("qs8_conv2d_4x4__mvp", 1, BUILD_MVP, "any shape"),
-  new KernelVariant("qs8_conv2d_4x8__simd", 1, BUILD_SIMD, "any shape"),
-  new KernelVariant("qs8_conv2d_wino2x2_2x4__mvp", 1, BUILD_MVP, "3x3 s1 d1, inC%8=0, wide"),
-  new KernelVariant("qs8_conv2d_wino2x2_4x8__simd", 1, BUILD_SIMD, "3x3 s1 d1, inC%8=0"),
-];
+/**
+ * The family's variants (name, tier, build, where it applies), built on call: a list held in a
+ * global would be allocated at module start in the shipped builds, costing microcontroller RAM.
+ */
+export function conv2dVariants(): KernelVariant[] {
+  return [
+    new KernelVariant("qs8_conv2d__ref", 0, BUILD_ANY, "any shape"),
+    new KernelVariant("qs8_conv2d_4x4__mvp", 1, BUILD_MVP, "any shape"),
+    new KernelVariant("qs8_conv2d_4x8__simd", 1, BUILD_SIMD, "any shape"),
+    new KernelVariant("qs8_conv2d_wino2x2_2x4__mvp", 1, BUILD_MVP, "3x3 s1 d1, inC%8=0, wide"),
+    new KernelVariant("qs8_conv2d_wino2x2_4x8__simd", 1, BUILD_SIMD, "3x3 s1 d1, inC%8=0"),
+  ];
+}
 
-/** Index in CONV2D_VARIANTS of the kernel conv2dRun(a, tier) executes in this build. */
+/** Index in conv2dVariants() of the kernel conv2dRun(a, tier) executes in this build. */
 export function conv2dSelect(a: ConvArgs, tier: i32): i32 {
   if (tier == 0) return CONV2D_REF;
   if (ASC_FEATURE_SIMD) {

@@ -16,7 +16,7 @@ export function depthwiseScratchBytes(a: ConvArgs): i32 {
   return 0;
 }
 
-/** tier 0: qs8_dwconv__ref; tier 1: this build's fast kernel (see DWCONV_VARIANTS). */
+/** tier 0: qs8_dwconv__ref; tier 1: this build's fast kernel (see depthwiseVariants()). */
 export function depthwiseRun(a: ConvArgs, tier: i32): void {
   const v = depthwiseSelect(a, tier);
   if (v == DWCONV_REF) {

@@ -14,7 +14,7 @@ export function fcScratchBytes(a: FcArgs): i32 {
   return 0;
 }
 
-/** tier 0: qs8_fc__ref; tier 1: this build's fast kernel (see FC_VARIANTS). */
+/** tier 0: qs8_fc__ref; tier 1: this build's fast kernel (see fcVariants()). */
 export function fcRun(a: FcArgs, tier: i32): void {
   const v = fcSelect(a, tier);
   if (v == FC_REF) {

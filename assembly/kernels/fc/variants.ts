@@ -7,13 +7,19 @@ export const FC_REF: i32 = 0;
 export const FC_MVP: i32 = 1;
 export const FC_SIMD: i32 = 2;
 
-export const FC_VARIANTS: KernelVariant[] = [
-  new KernelVariant("qs8_fc__ref", 0, BUILD_ANY, "any shape"),
-  new KernelVariant("qs8_fc_1x4__mvp", 1, BUILD_MVP, "any shape"),
-  new KernelVariant("qs8_fc_1x8__simd", 1, BUILD_SIMD, "any shape"),
-];
+/**
+ * The family's variants (name, tier, build, where it applies), built on call: a list held in a
+ * global would be allocated at module start in the shipped builds, costing microcontroller RAM.
+ */
+export function fcVariants(): KernelVariant[] {
+  return [
+    new KernelVariant("qs8_fc__ref", 0, BUILD_ANY, "any shape"),
+    new KernelVariant("qs8_fc_1x4__mvp", 1, BUILD_MVP, "any shape"),
+    new KernelVariant("qs8_fc_1x8__simd", 1, BUILD_SIMD, "any shape"),
+  ];
+}
 
-/** Index in FC_VARIANTS of the kernel fcRun(a, tier) executes in this build. */
+/** Index in fcVariants() of the kernel fcRun(a, tier) executes in this build. */
 export function fcSelect(a: FcArgs, tier: i32): i32 {
   if (tier == 0) return FC_REF;
   if (ASC_FEATURE_SIMD) {

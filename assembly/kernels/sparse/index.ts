@@ -16,7 +16,7 @@ export function sparsePrepare(a: SparseArgs): void {
   }
 }
 
-/** tier 0: qs8_spmm__ref; tier 1: this build's fast kernel (see SPARSE_VARIANTS). */
+/** tier 0: qs8_spmm__ref; tier 1: this build's fast kernel (see sparseVariants()). */
 export function sparseRun(a: SparseArgs, tier: i32): void {
   const v = sparseSelect(a, tier);
   if (v == SPARSE_REF) {

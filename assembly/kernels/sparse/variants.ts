@@ -10,14 +10,20 @@ export const SPARSE_MVP: i32 = 1;
 export const SPARSE_SIMD: i32 = 2;
 export const SPARSE_SPMM_SIMD: i32 = 3;
 
-export const SPARSE_VARIANTS: KernelVariant[] = [
-  new KernelVariant("qs8_spmm__ref", 0, BUILD_ANY, "any blocks"),
-  new KernelVariant("qs8_spmm_blk__mvp", 1, BUILD_ANY, "any blocks; the SIMD build's choice for scattered weights"),
-  new KernelVariant("qs8_spmm_4x8__simd", 1, BUILD_SIMD, "N % 4 == 0, K % 8 == 0, weights clustered in 4x8 chunks"),
-  new KernelVariant("qs8_spmm_8x4__simd", 1, BUILD_SIMD, "N % 4 == 0, >= 8 output pixels (1x1 conv, batched FC), |acc| bounded; any weight pattern"),
-];
+/**
+ * The family's variants (name, tier, build, where it applies), built on call: a list held in a
+ * global would be allocated at module start in the shipped builds, costing microcontroller RAM.
+ */
+export function sparseVariants(): KernelVariant[] {
+  return [
+    new KernelVariant("qs8_spmm__ref", 0, BUILD_ANY, "any blocks"),
+    new KernelVariant("qs8_spmm_blk__mvp", 1, BUILD_ANY, "any blocks; the SIMD build's choice for scattered weights"),
+    new KernelVariant("qs8_spmm_4x8__simd", 1, BUILD_SIMD, "N % 4 == 0, K % 8 == 0, weights clustered in 4x8 chunks"),
+    new KernelVariant("qs8_spmm_8x4__simd", 1, BUILD_SIMD, "N % 4 == 0, >= 8 output pixels (1x1 conv, batched FC), |acc| bounded; any weight pattern"),
+  ];
+}
 
-/** Index in SPARSE_VARIANTS of the kernel sparseRun(a, tier) executes in this build. */
+/** Index in sparseVariants() of the kernel sparseRun(a, tier) executes in this build. */
 export function sparseSelect(a: SparseArgs, tier: i32): i32 {
   if (tier == 0) return SPARSE_REF;
   if (ASC_FEATURE_SIMD) {

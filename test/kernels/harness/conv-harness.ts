@@ -7,9 +7,14 @@ import { AddParams, ConvArgs, FcArgs } from "../../../assembly/kernels/args";
 import { conv2dPrepare, conv2dRun, conv2dScratchBytes } from "../../../assembly/kernels/conv2d/index";
 import { depthwisePrepare, depthwiseRun, depthwiseScratchBytes } from "../../../assembly/kernels/depthwise/index";
 import { fcPrepare, fcRun, fcScratchBytes } from "../../../assembly/kernels/fc/index";
-import { CONV2D_VARIANTS, KernelVariant, conv2dSelect } from "../../../assembly/kernels/conv2d/variants";
-import { DWCONV_VARIANTS, depthwiseSelect } from "../../../assembly/kernels/depthwise/variants";
-import { FC_VARIANTS, fcSelect } from "../../../assembly/kernels/fc/variants";
+import { conv2dVariants, KernelVariant, conv2dSelect } from "../../../assembly/kernels/conv2d/variants";
+import { depthwiseVariants, depthwiseSelect } from "../../../assembly/kernels/depthwise/variants";
+import { fcVariants, fcSelect } from "../../../assembly/kernels/fc/variants";
+
+// Built once at module start, before the first rtAlloc claims the heap region.
+const CONV2D_VARIANTS = conv2dVariants();
+const DWCONV_VARIANTS = depthwiseVariants();
+const FC_VARIANTS = fcVariants();
 
 export function isSimdBuild(): i32 {
   return ASC_FEATURE_SIMD ? 1 : 0;
