@@ -8,13 +8,8 @@ import { buildActLut } from "../../kernels/activation/lut";
 import { MulArgs } from "../../kernels/mul/args";
 import { rtAlloc } from "../alloc";
 import { dim, dataOf, elements, rankOf, zeroPoint, DT_INT8 } from "../tensors";
-import { inT, outT, param, expectCounts, expectTensor, expectElements, expectRange, expectActRange } from "./common";
+import { inT, outT, param, expectCounts, expectTensor, expectElements, expectRange, expectActRange, fillBroadcast } from "./common";
 import * as OP from "../opcodes";
-
-function dimRight(t: i32, k: i32): i32 {
-  const r = rankOf(t);
-  return k >= 4 - r ? dim(t, k - (4 - r)) : 1;
-}
 
 /** MUL: NumPy broadcasting right-aligned over the stored dims, as ADD. */
 export function prepareMul(op: i32, out: usize): i32 {
@@ -27,27 +22,10 @@ export function prepareMul(op: i32, out: usize): i32 {
   for (let k = 0; k < 3; k++) if ((st = expectRange(op, param(op, k), -255, 255)) != S.OK) return st;
   if ((st = expectRange(op, param(op, 4), -31, 30)) != S.OK) return st;
   if ((st = expectActRange(op, param(op, 5), param(op, 6))) != S.OK) return st;
-  const r = rankOf(y);
-  if (rankOf(x1) > r || rankOf(x2) > r) return S.failOp(S.ERM_SHAPE_MISMATCH, op, y, r, max(rankOf(x1), rankOf(x2)));
   const a = changetype<MulArgs>(rtAlloc(offsetof<MulArgs>()));
   if (changetype<usize>(a) == 0) return S.RUNTIME_OUT_OF_MEMORY;
   a.in1 = dataOf(x1); a.in2 = dataOf(x2); a.output = dataOf(y); a.count = elements(y);
-  let same = elements(x1) == a.count && elements(x2) == a.count && rankOf(x1) == r && rankOf(x2) == r;
-  let s1: i32 = 1, s2: i32 = 1;
-  for (let k = 3; k >= 0; k--) {
-    const od = k >= 4 - r ? dim(y, k - (4 - r)) : 1;
-    const d1 = dimRight(x1, k), d2 = dimRight(x2, k);
-    if ((d1 != od && d1 != 1) || (d2 != od && d2 != 1)) return S.failOp(S.ERM_SHAPE_MISMATCH, op, y, od, d1 != od ? d1 : d2);
-    if (d1 != od || d2 != od) same = false;
-    const t1 = d1 == 1 && od != 1 ? 0 : s1, t2 = d2 == 1 && od != 1 ? 0 : s2;
-    if (k == 0) { a.d0 = od; a.s1_0 = t1; a.s2_0 = t2; }
-    else if (k == 1) { a.d1 = od; a.s1_1 = t1; a.s2_1 = t2; }
-    else if (k == 2) { a.d2 = od; a.s1_2 = t1; a.s2_2 = t2; }
-    else { a.d3 = od; a.s1_3 = t1; a.s2_3 = t2; }
-    s1 *= d1;
-    s2 *= d2;
-  }
-  a.broadcast = same ? 0 : 1;
+  if ((st = fillBroadcast(op, x1, x2, y, changetype<usize>(a) + offsetof<MulArgs>("broadcast"))) != S.OK) return st;
   a.in1Offset = param(op, 0); a.in2Offset = param(op, 1); a.outOffset = param(op, 2);
   a.mult = param(op, 3); a.shift = param(op, 4); a.actMin = param(op, 5); a.actMax = param(op, 6);
   store<usize>(out, changetype<usize>(a));

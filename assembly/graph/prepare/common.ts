@@ -152,3 +152,35 @@ export function expectAddParams(op: i32, k: i32): i32 {
   if (st != S.OK) return st;
   return expectActRange(op, param(op, k + 10), param(op, k + 11));
 }
+
+function dimRight(t: i32, k: i32): i32 {
+  const r = rankOf(t);
+  return k >= 4 - r ? dim(t, k - (4 - r)) : 1;
+}
+
+/**
+ * NumPy broadcasting of two inputs to y, right-aligned over the stored dims (rank <= 4), written
+ * as 13 consecutive i32 at `at`: the broadcast flag (0 = same shapes), the output dims d0..d3
+ * (left-padded to 4), then each input's element strides (0 on its broadcast dims). ADD and MUL
+ * keep this block in the same order (AddArgs, MulArgs from the `broadcast` field on).
+ */
+export function fillBroadcast(op: i32, x1: i32, x2: i32, y: i32, at: usize): i32 {
+  const r = rankOf(y);
+  if (rankOf(x1) > r || rankOf(x2) > r) return S.failOp(S.ERM_SHAPE_MISMATCH, op, y, r, max(rankOf(x1), rankOf(x2)));
+  const n = elements(y);
+  let same = elements(x1) == n && elements(x2) == n && rankOf(x1) == r && rankOf(x2) == r;
+  let s1: i32 = 1, s2: i32 = 1;
+  for (let k = 3; k >= 0; k--) {
+    const od = k >= 4 - r ? dim(y, k - (4 - r)) : 1;
+    const d1 = dimRight(x1, k), d2 = dimRight(x2, k);
+    if ((d1 != od && d1 != 1) || (d2 != od && d2 != 1)) return S.failOp(S.ERM_SHAPE_MISMATCH, op, y, od, d1 != od ? d1 : d2);
+    if (d1 != od || d2 != od) same = false;
+    store<i32>(at + 4 + (<usize>k << 2), od);
+    store<i32>(at + 20 + (<usize>k << 2), d1 == 1 && od != 1 ? 0 : s1);
+    store<i32>(at + 36 + (<usize>k << 2), d2 == 1 && od != 1 ? 0 : s2);
+    s1 *= d1;
+    s2 *= d2;
+  }
+  store<i32>(at, same ? 0 : 1);
+  return S.OK;
+}

@@ -6,7 +6,7 @@ import { PoolArgs, AddArgs, SoftmaxArgs, QuantArgs, MeanArgs, ConcatArgs, Concat
 import { rtAlloc } from "../alloc";
 import { dim, dataOf, elements, byteLength, rankOf, dtypeOf, zeroPoint, DT_INT8, DT_UINT8, DT_FLOAT32 } from "../tensors";
 import {
-  inT, outT, param, numIn, scratchT, expectCounts, expectTensor, expectElements, expectDim, expectRange, expectActRange,
+  inT, outT, param, numIn, scratchT, expectCounts, fillBroadcast, expectTensor, expectElements, expectDim, expectRange, expectActRange,
   expectWindow, expectAddParams,
 } from "./common";
 import { fillAddParams } from "./conv";
@@ -46,21 +46,7 @@ export function prepareAdd(op: i32, out: usize): i32 {
   const a = changetype<AddArgs>(rtAlloc(offsetof<AddArgs>()));
   if (changetype<usize>(a) == 0) return S.RUNTIME_OUT_OF_MEMORY;
   a.in1 = dataOf(x1); a.in2 = dataOf(x2); a.output = dataOf(y); a.count = elements(y);
-  const r = rankOf(y);
-  if (rankOf(x1) > r || rankOf(x2) > r) return S.failOp(S.ERM_SHAPE_MISMATCH, op, y, r, max(rankOf(x1), rankOf(x2)));
-  let same = elements(x1) == a.count && elements(x2) == a.count && rankOf(x1) == r && rankOf(x2) == r;
-  // Output dims padded on the left to 4; input strides 0 where the input dim is 1 (broadcast).
-  let s1: i32 = 1, s2: i32 = 1;
-  for (let k = 3; k >= 0; k--) {
-    const od = k >= 4 - r ? dim(y, k - (4 - r)) : 1;
-    const d1 = dimRight(x1, k), d2 = dimRight(x2, k);
-    if ((d1 != od && d1 != 1) || (d2 != od && d2 != 1)) return S.failOp(S.ERM_SHAPE_MISMATCH, op, y, od, d1 != od ? d1 : d2);
-    if (d1 != od || d2 != od) same = false;
-    setAddDim(a, k, od, d1 == 1 && od != 1 ? 0 : s1, d2 == 1 && od != 1 ? 0 : s2);
-    s1 *= d1;
-    s2 *= d2;
-  }
-  a.broadcast = same ? 0 : 1;
+  if ((st = fillBroadcast(op, x1, x2, y, changetype<usize>(a) + offsetof<AddArgs>("broadcast"))) != S.OK) return st;
   const need = addScratchBytes(a.count);
   if (need > 0) {
     const s = scratchT(op);
@@ -72,18 +58,6 @@ export function prepareAdd(op: i32, out: usize): i32 {
   a.p = p;
   store<usize>(out, changetype<usize>(a));
   return S.OK;
-}
-
-function dimRight(t: i32, k: i32): i32 {
-  const r = rankOf(t);
-  return k >= 4 - r ? dim(t, k - (4 - r)) : 1;
-}
-
-function setAddDim(a: AddArgs, k: i32, d: i32, st1: i32, st2: i32): void {
-  if (k == 0) { a.d0 = d; a.s1_0 = st1; a.s2_0 = st2; }
-  else if (k == 1) { a.d1 = d; a.s1_1 = st1; a.s2_1 = st2; }
-  else if (k == 2) { a.d2 = d; a.s1_2 = st1; a.s2_2 = st2; }
-  else { a.d3 = d; a.s1_3 = st1; a.s2_3 = st2; }
 }
 
 /** RESHAPE: same dtype and byte count; the planner usually gives both the same arena offset. */
