@@ -19,7 +19,7 @@ import { findMosquitto, startMosquitto } from "../lib/fleet/mosquitto.js";
 import { createRelease, openRelease } from "../lib/fleet/release.js";
 import { pushRelease } from "../lib/fleet/push.js";
 import { syntheticErmOfSize, syntheticErm } from "../lib/fleet/synthetic-model.js";
-import { median, quantile } from "../lib/model/bench.js";
+import { median, quantile, timeCalls } from "../lib/model/bench.js";
 import { writeFileAtomic } from "../../host/fs/atomic.js";
 
 const AGENTS = Number(process.env.EDGERUN_BENCH_AGENTS ?? 100);
@@ -102,7 +102,7 @@ async function apiOverhead(url: string, work: string, k: ReturnType<typeof keys>
     await pushRelease(op, openRelease(createRelease(erm, { version: "1.0.0", privateKey: k.privateKey }).bytes), { group: "bench", wait: true, waitTimeoutMs: 30_000 });
     const input = Buffer.alloc(490, 3);
     const it = Interpreter.load(erm);
-    const direct = timeLoop(API_CALLS, () => { it.run(input); });
+    const direct = timeCalls(() => { it.run(input); }, API_CALLS, 200);
     const rawHeaders = { "content-type": "application/octet-stream", accept: "application/octet-stream" };
     const jsonBody = JSON.stringify({ input: input.toString("base64") });
     const http = await timeLoopAsync(API_CALLS, async () => { await (await fetch(`${agent.apiUrl}/v1/infer`, { method: "POST", headers: rawHeaders, body: input })).arrayBuffer(); });
@@ -117,17 +117,6 @@ async function apiOverhead(url: string, work: string, k: ReturnType<typeof keys>
     await agent.stop();
     await endAsync(op, true);
   }
-}
-
-function timeLoop(n: number, f: () => void): number[] {
-  for (let i = 0; i < 200; i++) f();
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = process.hrtime.bigint();
-    f();
-    out.push(Number(process.hrtime.bigint() - t0) / 1000);
-  }
-  return out;
 }
 
 async function timeLoopAsync(n: number, f: () => Promise<void>): Promise<number[]> {

@@ -1,12 +1,12 @@
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
-import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import cliProgress from "cli-progress";
 import { writeFileAtomic } from "../../host/fs/atomic.js";
 import { EdgerunError } from "../../host/format/errors.js";
 import { compressOnnx, CompressOptions } from "../lib/compress/compress.js";
 import { formatReport, reportHtml } from "../lib/compress/report.js";
+import { readText } from "./convert.js";
 
 function parseFraction(v: string): number {
   const n = Number(v.endsWith("%") ? Number(v.slice(0, -1)) / 100 : v);
@@ -85,7 +85,7 @@ export function registerCompress(program: Command): void {
         } else bar.update(done);
       };
       const pre = o.scale !== undefined || o.mean || o.std ? { scale: o.scale, mean: o.mean, std: o.std } : undefined;
-      const labels = o.labels ? readFileSync(o.labels, "utf8").split(/\r?\n/).map((s) => s.trim()).filter(Boolean) : undefined;
+      const labels = o.labels ? readText(o.labels).split(/\r?\n/).map((s) => s.trim()).filter(Boolean) : undefined;
       try {
         const r = await compressOnnx(model, {
           calibPath: o.calib, calibMethod: o.calibMethod as CompressOptions["calibMethod"], calibLimit: o.calibLimit, preprocessing: pre, evalPath: o.eval,

@@ -32,7 +32,7 @@ export function registerConvert(program: Command): void {
     });
 }
 
-function readText(path: string): string {
+export function readText(path: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch (e) {
