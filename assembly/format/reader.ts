@@ -5,7 +5,7 @@
 import * as S from "./status";
 
 export const MAGIC: u32 = 0x464d5245; // "ERMF"
-export const VERSION: u32 = 1;
+export const VERSION: u32 = 2; // 2: per-channel shifts are int8; META may be stored deflated (METZ)
 export const HEADER_BYTES: u32 = 32;
 export const SECTION_ENTRY_BYTES: u32 = 12;
 export const TENSOR_RECORD_BYTES: u32 = 48;

@@ -4,8 +4,15 @@
 // Layouts: activations NHWC int8 (batch handled by the caller: one call per batch item
 // for conv/depthwise/pool), conv filters OHWI int8, depthwise filters 1HWO int8,
 // fully-connected filters [outC][depth] int8, biases int32 (0 pointer: no bias),
-// per-channel multipliers and shifts int32 arrays indexed by output channel times multStride
-// (multStride 4 = per channel, 0 = one value for the whole tensor).
+// per-channel multipliers an int32 array indexed by output channel times multStride (multStride
+// 4 = per channel, 0 = one value for the whole tensor), shifts an int8 array beside it (read
+// with shiftAt: index times multStride / 4).
+
+/** Requantization shift of output channel ch: shifts are int8, one per channel or one in all (multStride 0). */
+// @ts-ignore: decorator
+@inline export function shiftAt(shift: usize, ch: i32, multStride: i32): i32 {
+  return <i32>load<i8>(shift + <usize>(ch * (multStride >> 2)));
+}
 
 /** Requantizing ADD parameters (TFLite spec, left shift 20). Also used when an ADD is fused into a conv. */
 @unmanaged export class AddParams {

@@ -1,6 +1,7 @@
 // Reads and checks an .erm file. Every count, length and offset is checked before use;
 // a damaged file throws EdgerunError with an ERM_* code and where it failed.
 
+import { inflateRawSync } from "node:zlib";
 import { crc32 } from "./crc32.js";
 import { ALL_OPCODES, DType, DTYPE_BYTES, Opcode, TensorKind } from "./opcodes.js";
 import {
@@ -31,8 +32,7 @@ export function readErm(file: Uint8Array, opts: ReadOptions = {}): ErmModel {
   const plan = readPlan(dv, need("PLAN"), tensors.length);
   checkArenaTensors(tensors, plan.arenaBytes);
   const ops = readOps(dv, need("OPS"), need("IOIX"), need("PARM"), tensors);
-  const metaSpan = sections.get(SECTION.META);
-  const meta = metaSpan ? readMeta(file, metaSpan) : { name: "unnamed", version: "0.0.0" };
+  const meta = readMeta(file, sections);
   const goldSpan = sections.get(SECTION.GOLD);
   const golden = goldSpan ? readGolden(file, dv, goldSpan) : [];
   return { tensors, ops, inputs: plan.inputs, outputs: plan.outputs, plan: { arenaBytes: plan.arenaBytes }, meta, golden };
@@ -45,7 +45,7 @@ function readHeader(file: Uint8Array, dv: DataView, opts: ReadOptions): Map<numb
   if (dv.getUint32(0, true) !== ERM_MAGIC) throw new EdgerunError("ERM_BAD_MAGIC", "not an .erm file", { offset: 0 });
   const version = dv.getUint16(4, true);
   if (version !== ERM_VERSION) {
-    throw new EdgerunError("ERM_BAD_VERSION", "unsupported format version", { offset: 4, expected: ERM_VERSION, actual: version });
+    throw new EdgerunError("ERM_BAD_VERSION", `unsupported format version${version < ERM_VERSION ? ": convert the model again with this edgerun" : ""}`, { offset: 4, expected: ERM_VERSION, actual: version });
   }
   const fileBytes = dv.getUint32(8, true);
   if (fileBytes > file.length) {
@@ -209,13 +209,20 @@ function readOps(dv: DataView, span: Span, ioSpan: Span, parmSpan: Span, tensors
   return ops;
 }
 
-function readMeta(file: Uint8Array, span: Span): ErmMeta {
+function readMeta(file: Uint8Array, sections: Map<number, Span>): ErmMeta {
+  const plain = sections.get(SECTION.META), zipped = sections.get(SECTION.METZ);
+  if (plain && zipped) throw new EdgerunError("ERM_BAD_SECTION", "both META and METZ are present", { offset: zipped.offset, section: "METZ" });
+  const span = plain ?? zipped;
+  if (!span) return { name: "unnamed", version: "0.0.0" };
+  const section = plain ? "META" : "METZ";
   try {
-    const meta = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(file.subarray(span.offset, span.offset + span.length)));
+    let bytes = file.subarray(span.offset, span.offset + span.length);
+    if (zipped) bytes = inflateRawSync(bytes, { maxOutputLength: LIMITS.maxMetaBytes });
+    const meta = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
     if (typeof meta !== "object" || meta === null || Array.isArray(meta)) throw new Error("not an object");
     return meta as ErmMeta;
   } catch (e) {
-    throw new EdgerunError("ERM_BAD_META", `metadata is not a JSON object: ${(e as Error).message}`, { offset: span.offset, section: "META" });
+    throw new EdgerunError("ERM_BAD_META", `metadata is not a JSON object: ${(e as Error).message}`, { offset: span.offset, section });
   }
 }
 

@@ -4,7 +4,7 @@
 import type { DType, Opcode, TensorKind } from "./opcodes.js";
 
 export const ERM_MAGIC = 0x464d5245; // "ERMF" little-endian
-export const ERM_VERSION = 1;
+export const ERM_VERSION = 2;
 export const HEADER_BYTES = 32;
 export const SECTION_ENTRY_BYTES = 12;
 export const TENSOR_RECORD_BYTES = 48;
@@ -20,6 +20,8 @@ export const LIMITS = {
   maxArenaBytes: 256 * 1024 * 1024,
   maxIoEntries: 1 << 20,
   maxParams: 1 << 20,
+  /** Inflated METZ: a bound against deflate bombs. */
+  maxMetaBytes: 16 * 1024 * 1024,
 } as const;
 
 function fourcc(s: string): number {
@@ -34,6 +36,8 @@ export const SECTION = {
   WGTS: fourcc("WGTS"),
   PLAN: fourcc("PLAN"),
   META: fourcc("META"),
+  /** META as raw DEFLATE (RFC 1951); a file has META or METZ, not both. */
+  METZ: fourcc("METZ"),
   GOLD: fourcc("GOLD"),
   QSCL: fourcc("QSCL"),
 } as const;

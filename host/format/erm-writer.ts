@@ -1,5 +1,6 @@
 // Serializes an ErmModel into the .erm container (docs/model-format.md).
 
+import { deflateRawSync } from "node:zlib";
 import { crc32 } from "./crc32.js";
 import { DTYPE_BYTES, TensorKind } from "./opcodes.js";
 import {
@@ -19,7 +20,7 @@ export function writeErm(model: ErmModel): Uint8Array {
     { id: SECTION.WGTS, bytes: weights },
     { id: SECTION.QSCL, bytes: scales },
     { id: SECTION.PLAN, bytes: encodePlan(model) },
-    { id: SECTION.META, bytes: new TextEncoder().encode(JSON.stringify(model.meta)) },
+    encodeMeta(model),
     { id: SECTION.GOLD, bytes: encodeGolden(model) },
   ];
   const tableEnd = HEADER_BYTES + sections.length * SECTION_ENTRY_BYTES;
@@ -45,6 +46,13 @@ export function writeErm(model: ErmModel): Uint8Array {
   });
   dv.setUint32(16, crc32(file, HEADER_BYTES), true);
   return file;
+}
+
+/** META as UTF-8 JSON, or deflated as METZ when that is smaller (names and histograms shrink ~3x). */
+function encodeMeta(model: ErmModel): Section {
+  const json = new TextEncoder().encode(JSON.stringify(model.meta));
+  const z = deflateRawSync(json, { level: 9 });
+  return z.length < json.length ? { id: SECTION.METZ, bytes: z } : { id: SECTION.META, bytes: json };
 }
 
 /** Constants go into one blob, each 16-aligned. */

@@ -62,6 +62,27 @@ export function quantizeMultiplier(real: number, opts: { singleRounding?: boolea
   return { mult: qFixed, shift };
 }
 
+/** Shifts the runtime accepts (TFLite Micro's range): stored as int8 in the .erm. */
+export const SHIFT_MIN = -31;
+export const SHIFT_MAX = 30;
+
+/**
+ * The bytes of a requantization pair as the .erm stores them: multipliers int32, shifts int8
+ * (docs/model-format.md). A shift outside [SHIFT_MIN, SHIFT_MAX] (a scale ratio of 2^30 or more)
+ * throws QUANT_MULTIPLIER_RANGE instead of wrapping.
+ */
+export function requantBytes(ms: readonly QuantizedMultiplier[]): { mult: Uint8Array; shift: Uint8Array } {
+  const mult = new Int32Array(ms.length), shift = new Int8Array(ms.length);
+  ms.forEach((m, i) => {
+    if (!Number.isInteger(m.shift) || m.shift < SHIFT_MIN || m.shift > SHIFT_MAX) {
+      throw new EdgerunError("QUANT_MULTIPLIER_RANGE", "requantization shift out of range", { channel: i, expected: `${SHIFT_MIN}..${SHIFT_MAX}`, actual: m.shift });
+    }
+    mult[i] = m.mult;
+    shift[i] = m.shift;
+  });
+  return { mult: new Uint8Array(mult.buffer), shift: new Uint8Array(shift.buffer) };
+}
+
 function smallerThanOneExp(real: number, what: string): QuantizedMultiplier {
   if (!(real > 0 && real < 1)) {
     throw new EdgerunError("QUANT_MULTIPLIER_RANGE", `${what} must be in (0, 1)`, { what, expected: "(0, 1)", actual: real });

@@ -20,7 +20,7 @@ export function tinyModel(): ErmModel {
     t("weights", DType.INT8, [4, 8], { kind: TensorKind.CONSTANT, data: new Uint8Array(w.buffer), channelScales: Float32Array.of(0.01, 0.02, 0.03, 0.04), quantAxis: 0 }),
     t("bias", DType.INT32, [4], { kind: TensorKind.CONSTANT, data: i32bytes([100, -200, 300, -400]) }),
     t("mult", DType.INT32, [4], { kind: TensorKind.CONSTANT, data: i32bytes([1 << 30, 1 << 30, 1 << 30, 1 << 30]) }),
-    t("shift", DType.INT32, [4], { kind: TensorKind.CONSTANT, data: i32bytes([-4, -5, -6, -7]) }),
+    t("shift", DType.INT8, [4], { kind: TensorKind.CONSTANT, data: new Uint8Array(Int8Array.of(-4, -5, -6, -7).buffer) }),
     t("logits", DType.INT8, [1, 4], { arenaOffset: 8, scale: 0.1, zeroPoint: 0 }),
     t("probs", DType.INT8, [1, 4], { arenaOffset: 0, scale: 1 / 256, zeroPoint: -128 }),
   ];

@@ -74,7 +74,7 @@ describe.each(cases)("$name", ({ spec, block, emptyRows, shifts }) => {
     if (emptyRows) weights.fill(0, 0, spec.K * kk); // an empty first channel
     if (shifts) {
       const t = g.tensors.find((x) => x.name === "shift")!;
-      new Int32Array(t.data!.buffer, t.data!.byteOffset, spec.N).forEach((_, i, a) => (a[i] = shifts[i % shifts.length]));
+      new Int8Array(t.data!.buffer, t.data!.byteOffset, spec.N).forEach((_, i, a) => (a[i] = shifts[i % shifts.length]));
     }
     const { model } = compileGraph(g);
     const dense = writeErm(model);

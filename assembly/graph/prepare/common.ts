@@ -3,7 +3,7 @@
 
 import * as S from "../../format/status";
 import { view, OP_RECORD_BYTES } from "../../format/reader";
-import { dtypeOf, dim, rankOf, kindOf, elements, dataOf, KIND_ARENA, KIND_CONSTANT } from "../tensors";
+import { dtypeOf, dim, rankOf, kindOf, elements, dataOf, KIND_ARENA, KIND_CONSTANT, DT_INT8 } from "../tensors";
 
 export let curOp: i32 = 0;
 
@@ -113,11 +113,11 @@ export function expectWindow(op: i32, inSize: i32, outSize: i32, k: i32, stride:
   return S.OK;
 }
 
-/** Per-channel multiplier/shift arrays: int32, n or 1 values, shifts within the spec's range. */
+/** Per-channel multipliers (int32) and shifts (int8): n or 1 values each, shifts within the spec's range. */
 export function expectMultipliers(op: i32, mult: i32, shift: i32, n: i32): i32 {
   let st = expectTensor(op, mult, 4, -1);
   if (st != S.OK) return st;
-  st = expectTensor(op, shift, 4, -1);
+  st = expectTensor(op, shift, DT_INT8, -1);
   if (st != S.OK) return st;
   const m = elements(mult);
   if (m != n && m != 1) return S.failOp(S.ERM_SHAPE_MISMATCH, op, mult, n, m);
@@ -128,7 +128,7 @@ export function expectMultipliers(op: i32, mult: i32, shift: i32, n: i32): i32 {
   if (st != S.OK) return st;
   const p = dataOf(shift), q = dataOf(mult);
   for (let i = 0; i < m; i++) {
-    const v = load<i32>(p + (<usize>i << 2));
+    const v = <i32>load<i8>(p + <usize>i);
     if (v < -31 || v > 30) return S.failOp(S.ERM_BAD_PARAMS, op, shift, 30, v);
     // TFLite multipliers are 0 or in [2^30, 2^31); the fast kernels rely on them being >= 0.
     if (load<i32>(q + (<usize>i << 2)) < 0) return S.failOp(S.ERM_BAD_PARAMS, op, mult, 0, load<i32>(q + (<usize>i << 2)));

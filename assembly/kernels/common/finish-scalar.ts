@@ -14,12 +14,13 @@ import { requantizeScalar, storeAdded4 } from "./fused-add";
  */
 export function finishConv4(a: ConvArgs, index: usize, oc: i32, a0: i32, a1: i32, a2: i32, a3: i32, addFast: usize): void {
   const ms = <usize>a.multStride;
-  const pm = a.mult + <usize>oc * ms, ps = a.shift + <usize>oc * ms;
+  const ss = ms >> 2; // shifts are int8
+  const pm = a.mult + <usize>oc * ms, ps = a.shift + <usize>oc * ss;
   const outOff = a.outputOffset, lo = a.actMin, hi = a.actMax;
-  const q0 = requantizeScalar(a0, load<i32>(pm), load<i32>(ps), outOff, lo, hi);
-  const q1 = requantizeScalar(a1, load<i32>(pm + ms), load<i32>(ps + ms), outOff, lo, hi);
-  const q2 = requantizeScalar(a2, load<i32>(pm + 2 * ms), load<i32>(ps + 2 * ms), outOff, lo, hi);
-  const q3 = requantizeScalar(a3, load<i32>(pm + 3 * ms), load<i32>(ps + 3 * ms), outOff, lo, hi);
+  const q0 = requantizeScalar(a0, load<i32>(pm), <i32>load<i8>(ps), outOff, lo, hi);
+  const q1 = requantizeScalar(a1, load<i32>(pm + ms), <i32>load<i8>(ps + ss), outOff, lo, hi);
+  const q2 = requantizeScalar(a2, load<i32>(pm + 2 * ms), <i32>load<i8>(ps + 2 * ss), outOff, lo, hi);
+  const q3 = requantizeScalar(a3, load<i32>(pm + 3 * ms), <i32>load<i8>(ps + 3 * ss), outOff, lo, hi);
   const out = a.output, residual = a.residual;
   if (residual == 0) {
     store<i8>(out + index, q0); store<i8>(out + index, q1, 1); store<i8>(out + index, q2, 2); store<i8>(out + index, q3, 3);

@@ -2,7 +2,7 @@
 // The scalar helpers are the specification every kernel ends with; the SIMD helpers (used only
 // by the SIMD build, so the MVP build never compiles them) must agree with them bit for bit.
 
-import { AddParams } from "../args";
+import { AddParams, shiftAt } from "../args";
 import { multiplyByQuantizedMultiplier, clampI32 } from "./fixedpoint";
 
 /** TFLite ADD int8 of two quantized values (TFLM reference_integer_ops::Add, one element). */
@@ -191,7 +191,7 @@ export function packRequantGroup(dst: usize, bias: usize, mult: usize, shift: us
   let E = 0, fast = true;
   for (let l = 0; l < 4; l++) {
     if (l < n && ch0 + l >= 0) {
-      const s = load<i32>(shift + <usize>((ch0 + l) * multStride));
+      const s = shiftAt(shift, ch0 + l, multStride);
       if (s > 0) fast = false;
       else E = max(E, -s);
     }
@@ -204,7 +204,7 @@ export function packRequantGroup(dst: usize, bias: usize, mult: usize, shift: us
       const ch = ch0 + l;
       b = bias != 0 ? load<i32>(bias + (<usize>ch << 2)) : 0;
       m = load<i32>(mult + <usize>(ch * multStride));
-      s = load<i32>(shift + <usize>(ch * multStride));
+      s = shiftAt(shift, ch, multStride);
     }
     const lane = dst + (<usize>l << 2);
     store<i32>(lane, b);

@@ -1,4 +1,4 @@
-import { ConvArgs } from "../args";
+import { ConvArgs, shiftAt } from "../args";
 import { addFastSetup, requantizeScalar, storeOutputFused } from "../common/fused-add";
 import { finishConv4 } from "../common/finish-scalar";
 
@@ -27,7 +27,7 @@ let addFast: usize = 0;
 // @ts-ignore: decorator
 @inline function finish(a: ConvArgs, acc: i32, oc: i32, index: usize): void {
   const q = requantizeScalar(acc, load<i32>(a.mult + <usize>(oc * a.multStride)),
-    load<i32>(a.shift + <usize>(oc * a.multStride)), a.outputOffset, a.actMin, a.actMax);
+    shiftAt(a.shift, oc, a.multStride), a.outputOffset, a.actMin, a.actMax);
   storeOutputFused(a.output, index, q, a.residual, a.add, addFast);
 }
 

@@ -1,4 +1,4 @@
-import { ConvArgs } from "../args";
+import { ConvArgs, shiftAt } from "../args";
 import { requantize, storeOutput } from "../common/fused-add";
 
 /**
@@ -28,7 +28,7 @@ export function qs8_conv2d__ref(a: ConvArgs): void {
         }
         if (a.bias != 0) acc += load<i32>(a.bias + (<usize>oc << 2));
         const q = requantize(acc, load<i32>(a.mult + <usize>(oc * a.multStride)),
-          load<i32>(a.shift + <usize>(oc * a.multStride)), a.outputOffset, a.actMin, a.actMax);
+          shiftAt(a.shift, oc, a.multStride), a.outputOffset, a.actMin, a.actMax);
         storeOutput(a.output, <usize>((oy * a.outW + ox) * a.outC + oc), q, a.residual, a.add);
       }
     }

@@ -1,4 +1,4 @@
-import { ConvArgs } from "../args";
+import { ConvArgs, shiftAt } from "../args";
 import { addFastSetup, requantizeScalar, storeOutputFused } from "../common/fused-add";
 import { finishConv4 } from "../common/finish-scalar";
 import { transformFilter, winoMvpUBytes } from "./winograd";
@@ -177,7 +177,7 @@ function finishTile(a: ConvArgs, m: usize, ps: usize, ty: i32, tx: i32, oc0: i32
     for (; j < n; j++) {
       const oc = oc0 + j;
       const r = requantizeScalar(load<i32>(p + (<usize>j << 2)), load<i32>(a.mult + <usize>(oc * a.multStride)),
-        load<i32>(a.shift + <usize>(oc * a.multStride)), a.outputOffset, a.actMin, a.actMax);
+        shiftAt(a.shift, oc, a.multStride), a.outputOffset, a.actMin, a.actMax);
       storeOutputFused(a.output, index + <usize>j, r, a.residual, a.add, addFast);
     }
   }

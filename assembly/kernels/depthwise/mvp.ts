@@ -1,4 +1,4 @@
-import { ConvArgs } from "../args";
+import { ConvArgs, shiftAt } from "../args";
 import { addFastSetup, requantizeScalar, storeAdded4, storeOutputFused } from "../common/fused-add";
 import { finishConv4 } from "../common/finish-scalar";
 
@@ -14,7 +14,7 @@ let addFast: usize = 0;
 // @ts-ignore: decorator
 @inline function finish(a: ConvArgs, acc: i32, oc: i32, index: usize): void {
   const q = requantizeScalar(acc, load<i32>(a.mult + <usize>(oc * a.multStride)),
-    load<i32>(a.shift + <usize>(oc * a.multStride)), a.outputOffset, a.actMin, a.actMax);
+    shiftAt(a.shift, oc, a.multStride), a.outputOffset, a.actMin, a.actMax);
   storeOutputFused(a.output, index, q, a.residual, a.add, addFast);
 }
 
@@ -80,9 +80,10 @@ function dwInside(a: ConvArgs, oyLo: i32, oyHi: i32, oxLo: i32, oxHi: i32): void
     const f0 = biasOf(a, c) + off * s0, f1 = biasOf(a, c + 1) + off * s1;
     const f2 = biasOf(a, c + 2) + off * s2, f3 = biasOf(a, c + 3) + off * s3;
     const ms = <usize>a.multStride;
-    const pm = a.mult + <usize>c * ms, ps = a.shift + <usize>c * ms;
+    const ss = ms >> 2; // shifts are int8
+    const pm = a.mult + <usize>c * ms, ps = a.shift + <usize>c * ss;
     const m0 = load<i32>(pm), m1 = load<i32>(pm + ms), m2 = load<i32>(pm + 2 * ms), m3 = load<i32>(pm + 3 * ms);
-    const e0 = load<i32>(ps), e1 = load<i32>(ps + ms), e2 = load<i32>(ps + 2 * ms), e3 = load<i32>(ps + 3 * ms);
+    const e0 = <i32>load<i8>(ps), e1 = <i32>load<i8>(ps + ss), e2 = <i32>load<i8>(ps + 2 * ss), e3 = <i32>load<i8>(ps + 3 * ss);
     let rowOrigin = input + <usize>(((oyLo * a.strideH - a.padTop) * a.inW + oxLo * a.strideW - a.padLeft) * C + c);
     let rowOut = <usize>((oyLo * a.outW + oxLo) * C + c);
     for (let oy = oyLo; oy < oyHi; oy++) {

@@ -1,4 +1,4 @@
-import { FcArgs } from "../args";
+import { FcArgs, shiftAt } from "../args";
 import { requantizeScalar } from "../common/fused-add";
 
 /** Requantizes outputs o..o+3 (bias added here); the argument fields are read once into locals. */
@@ -8,20 +8,21 @@ function finish4(a: FcArgs, out: usize, o: i32, a0: i32, a1: i32, a2: i32, a3: i
     a0 += load<i32>(b); a1 += load<i32>(b, 4); a2 += load<i32>(b, 8); a3 += load<i32>(b, 12);
   }
   const ms = <usize>a.multStride;
-  const pm = a.mult + <usize>o * ms, ps = a.shift + <usize>o * ms;
+  const ss = ms >> 2; // shifts are int8
+  const pm = a.mult + <usize>o * ms, ps = a.shift + <usize>o * ss;
   const outOff = a.outputOffset, lo = a.actMin, hi = a.actMax;
   const q = out + <usize>o;
-  store<i8>(q, requantizeScalar(a0, load<i32>(pm), load<i32>(ps), outOff, lo, hi));
-  store<i8>(q, requantizeScalar(a1, load<i32>(pm + ms), load<i32>(ps + ms), outOff, lo, hi), 1);
-  store<i8>(q, requantizeScalar(a2, load<i32>(pm + 2 * ms), load<i32>(ps + 2 * ms), outOff, lo, hi), 2);
-  store<i8>(q, requantizeScalar(a3, load<i32>(pm + 3 * ms), load<i32>(ps + 3 * ms), outOff, lo, hi), 3);
+  store<i8>(q, requantizeScalar(a0, load<i32>(pm), <i32>load<i8>(ps), outOff, lo, hi));
+  store<i8>(q, requantizeScalar(a1, load<i32>(pm + ms), <i32>load<i8>(ps + ss), outOff, lo, hi), 1);
+  store<i8>(q, requantizeScalar(a2, load<i32>(pm + 2 * ms), <i32>load<i8>(ps + 2 * ss), outOff, lo, hi), 2);
+  store<i8>(q, requantizeScalar(a3, load<i32>(pm + 3 * ms), <i32>load<i8>(ps + 3 * ss), outOff, lo, hi), 3);
 }
 
 // @ts-ignore: decorator
 @inline function finish(a: FcArgs, acc: i32, o: i32, out: usize): void {
   if (a.bias != 0) acc += load<i32>(a.bias + (<usize>o << 2));
   store<i8>(out + <usize>o, requantizeScalar(acc, load<i32>(a.mult + <usize>(o * a.multStride)),
-    load<i32>(a.shift + <usize>(o * a.multStride)), a.outputOffset, a.actMin, a.actMax));
+    shiftAt(a.shift, o, a.multStride), a.outputOffset, a.actMin, a.actMax));
 }
 
 /**

@@ -1,4 +1,4 @@
-import { FcArgs } from "../args";
+import { FcArgs, shiftAt } from "../args";
 import { requantize } from "../common/fused-add";
 
 /**
@@ -18,7 +18,7 @@ export function qs8_fc__ref(a: FcArgs): void {
       }
       if (a.bias != 0) acc += load<i32>(a.bias + (<usize>o << 2));
       const q = requantize(acc, load<i32>(a.mult + <usize>(o * a.multStride)),
-        load<i32>(a.shift + <usize>(o * a.multStride)), a.outputOffset, a.actMin, a.actMax);
+        shiftAt(a.shift, o, a.multStride), a.outputOffset, a.actMin, a.actMax);
       store<i8>(a.output + <usize>(b * a.outC + o), q);
     }
   }

@@ -1,3 +1,4 @@
+import { shiftAt } from "../args";
 import { SparseArgs } from "./args";
 import { requantizeScalar, storeOutput } from "../common/fused-add";
 
@@ -9,7 +10,7 @@ const accs: usize = memory.data(64, 16);
 @inline function finish(a: SparseArgs, acc: i32, o: i32, pix: usize): void {
   if (a.bias != 0) acc += load<i32>(a.bias + (<usize>o << 2));
   const q = requantizeScalar(acc, load<i32>(a.mult + <usize>(o * a.multStride)),
-    load<i32>(a.shift + <usize>(o * a.multStride)), a.outputOffset, a.actMin, a.actMax);
+    shiftAt(a.shift, o, a.multStride), a.outputOffset, a.actMin, a.actMax);
   storeOutput(a.output, pix + <usize>o, q, a.residual, a.add);
 }
 

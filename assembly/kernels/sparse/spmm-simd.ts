@@ -1,3 +1,4 @@
+import { shiftAt } from "../args";
 import { rtAlloc } from "../../graph/alloc";
 import { SparseArgs } from "./args";
 import { addFastSetupI32x4, addRowI8 } from "../common/fused-add";
@@ -75,7 +76,7 @@ function denseRow(a: SparseArgs, o: i32, row: usize): void {
 /** log2 of channel o's accumulator scale s = 2^(left+1) (see the header). */
 // @ts-ignore: decorator
 @inline function scaleLog2(a: SparseArgs, o: i32): i32 {
-  const shift = load<i32>(a.shift + <usize>(o * a.multStride));
+  const shift = shiftAt(a.shift, o, a.multStride);
   return (shift > 0 ? shift : 0) + 1;
 }
 
@@ -89,7 +90,7 @@ function packRq(a: SparseArgs, o: i32, row: usize, dst: usize): bool {
   }
   const bias: i64 = a.bias != 0 ? <i64>load<i32>(a.bias + (<usize>o << 2)) : 0;
   const off = <i64>a.inputOffset;
-  const shift = load<i32>(a.shift + <usize>(o * a.multStride));
+  const shift = shiftAt(a.shift, o, a.multStride);
   const left = shift > 0 ? shift : 0, e = shift > 0 ? 0 : -shift;
   if (left > 6) return false;
   // |acc| <= sum|w| * max|x + off| + |bias|, and acc * 2^(left+1) must stay below 2^31.

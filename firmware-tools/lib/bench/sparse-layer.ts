@@ -3,7 +3,7 @@
 // and compare the dense and the sparse encodings of the same layer.
 
 import { DType, Opcode } from "../../../host/format/opcodes.js";
-import { quantizeMultiplier } from "../../../host/format/quant-params.js";
+import { quantizeMultiplier, requantBytes } from "../../../host/format/quant-params.js";
 import { Graph } from "../compile/graph.js";
 
 export interface SparseLayerSpec {
@@ -61,8 +61,9 @@ export function sparseLayerGraph(s: SparseLayerSpec): { g: Graph; weights: Int8A
   const bias = g.addConstant("bias", DType.INT32, [s.N], i32s(Array.from({ length: s.N }, () => Math.floor(r() * 4001) - 2000)));
   // Output scale near the accumulator's spread, so outputs use the int8 range without saturating.
   const qs = Array.from({ length: s.N }, () => quantizeMultiplier((0.3 + r()) / (Math.sqrt(s.K * k * k) * 40 * 16)));
-  const mult = g.addConstant("mult", DType.INT32, [s.N], i32s(qs.map((q) => q.mult)));
-  const shift = g.addConstant("shift", DType.INT32, [s.N], i32s(qs.map((q) => q.shift)));
+  const rq = requantBytes(qs);
+  const mult = g.addConstant("mult", DType.INT32, [s.N], rq.mult);
+  const shift = g.addConstant("shift", DType.INT8, [s.N], rq.shift);
   const y = g.addArena("output", DType.INT8, outShape);
   Object.assign(g.tensors[y], { scale: 0.1, zeroPoint: outZp });
   const inputs = [x, w, bias, mult, shift];

@@ -26,7 +26,7 @@ export function syntheticModel(o: SyntheticOptions = {}): ErmModel {
       t("weights", DType.INT8, [outF, inF], { kind: TensorKind.CONSTANT, data: w, channelScales: new Float32Array(outF).fill(0.01), quantAxis: 0 }),
       t("bias", DType.INT32, [outF], { kind: TensorKind.CONSTANT, data: i32(Array.from({ length: outF }, (_, i) => i * 10)) }),
       t("mult", DType.INT32, [outF], { kind: TensorKind.CONSTANT, data: i32(new Array(outF).fill(1 << 30)) }),
-      t("shift", DType.INT32, [outF], { kind: TensorKind.CONSTANT, data: i32(new Array(outF).fill(-8)) }),
+      t("shift", DType.INT8, [outF], { kind: TensorKind.CONSTANT, data: new Uint8Array(outF).fill(0xf8) }), // -8
       t("output", DType.INT8, [1, outF], { arenaOffset: Math.ceil(inF / 16) * 16, scale: 0.1, zeroPoint: 0 }),
     ],
     ops: [{ opcode: Opcode.FULLY_CONNECTED, inputs: [0, 1, 2, 3, 4], outputs: [5], params: [0, 0, -128, 127], scratch: -1 }],

@@ -98,16 +98,10 @@ export function samePadding(inSize: number, kernel: number, stride: number, dila
 function multipliers(ctx: Ctx, input: ErmTensor, weights: ErmTensor, output: ErmTensor, channels: number): [number, number] {
   const scales = weights.channelScales ?? Float32Array.of(weights.scale);
   if (scales.length !== 1 && scales.length !== channels) fail(ctx, "weight scales do not match the output channels", { expected: channels, actual: scales.length });
-  const mult = new Int32Array(scales.length);
-  const shift = new Int32Array(scales.length);
-  scales.forEach((ws, c) => {
-    const m = Q.quantizeMultiplier((input.scale * ws) / output.scale);
-    mult[c] = m.mult;
-    shift[c] = m.shift;
-  });
+  const q = Q.requantBytes(Array.from(scales, (ws) => Q.quantizeMultiplier((input.scale * ws) / output.scale)));
   const g = ctx.graph;
-  return [g.addConstant(`${output.name}/multipliers`, DType.INT32, [mult.length], new Uint8Array(mult.buffer)),
-    g.addConstant(`${output.name}/shifts`, DType.INT32, [shift.length], new Uint8Array(shift.buffer))];
+  return [g.addConstant(`${output.name}/multipliers`, DType.INT32, [scales.length], q.mult),
+    g.addConstant(`${output.name}/shifts`, DType.INT8, [scales.length], q.shift)];
 }
 
 function importOp(ctx: Ctx, code: number, ins: number[], outs: number[], opts: FbTable | null): GraphOp {

@@ -83,13 +83,9 @@ function conv(L: Lowering, n: FNode): void {
 
 /** Per-channel requantization constants: QuantizeMultiplier(inScale x wScale / outScale). */
 function multipliers(L: Lowering, name: string, inScale: number, wScales: Float32Array, outScale: number): [number, number] {
-  const mult = new Int32Array(wScales.length), shift = new Int32Array(wScales.length);
-  wScales.forEach((ws, c) => {
-    const m = Q.quantizeMultiplier((Math.fround(inScale) * ws) / Math.fround(outScale));
-    mult[c] = m.mult;
-    shift[c] = m.shift;
-  });
-  return [i32const(L, `${name}/multipliers`, mult), i32const(L, `${name}/shifts`, shift)];
+  const q = Q.requantBytes(Array.from(wScales, (ws) => Q.quantizeMultiplier((Math.fround(inScale) * ws) / Math.fround(outScale))));
+  return [L.out.addConstant(`${name}/multipliers`, DType.INT32, [wScales.length], q.mult),
+    L.out.addConstant(`${name}/shifts`, DType.INT8, [wScales.length], q.shift)];
 }
 
 function fc(L: Lowering, n: FNode): void {

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { DType, Opcode } from "../../../host/format/opcodes.js";
 import { writeErm } from "../../../host/format/erm-writer.js";
 import type { ErmModel } from "../../../host/format/erm-types.js";
-import { quantizeMultiplier } from "../../../host/format/quant-params.js";
+import { quantizeMultiplier, requantBytes } from "../../../host/format/quant-params.js";
 import { Interpreter } from "../../../host/runtime/runtime.js";
 import { Graph } from "../../../firmware-tools/lib/compile/graph.js";
 import { compileGraph } from "../../../firmware-tools/lib/compile/compile.js";
@@ -76,7 +76,7 @@ function chain(): { g: Graph; conv: number; pw: number; dw: number } {
   };
   const rq = (n: number, real: number) => {
     const q = quantizeMultiplier(real);
-    return [g.addConstant("m", DType.INT32, [n], i32(Array(n).fill(q.mult))), g.addConstant("s", DType.INT32, [n], i32(Array(n).fill(q.shift)))];
+    return [g.addConstant("m", DType.INT32, [n], i32(Array(n).fill(q.mult))), g.addConstant("s", DType.INT8, [n], requantBytes(Array(n).fill(q)).shift)];
   };
   const bias = (n: number) => g.addConstant("b", DType.INT32, [n], i32(Array.from({ length: n }, () => Math.floor(r() * 400) - 200)));
   const x = act("x", [1, 6, 6, 3], -5), a = act("a", [1, 6, 6, 8], -10), p = act("p", [1, 3, 3, 8], -10);
@@ -151,7 +151,7 @@ it("pruneChannels through a channel CONCATENATION", () => {
   const conv = (inp: number, out: number, n: number, k: number, seed: number) => {
     const w = g.addConstant("w", DType.INT8, [n, 1, 1, k], new Uint8Array(w8(n * k, seed).buffer));
     const bias = g.addConstant("b", DType.INT32, [n], i32(Array.from({ length: n }, (_, i) => i * 10 - 20)));
-    const m = g.addConstant("m", DType.INT32, [1], i32([q.mult])), s = g.addConstant("s", DType.INT32, [1], i32([q.shift]));
+    const m = g.addConstant("m", DType.INT32, [1], i32([q.mult])), s = g.addConstant("s", DType.INT8, [1], requantBytes([q]).shift);
     g.ops.push({ opcode: Opcode.CONV_2D, inputs: [inp, w, bias, m, s], outputs: [out], params: [1, 1, 1, 1, 0, 0, 0, 0, -128, 127, 1], scratch: -1, source: [] });
   };
   conv(x, a, 4, 4, 1);

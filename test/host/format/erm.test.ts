@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { writeErm } from "../../../host/format/erm-writer.js";
 import { readErm } from "../../../host/format/erm-reader.js";
 import { EdgerunError } from "../../../host/format/errors.js";
-import { HEADER_BYTES, SectionName } from "../../../host/format/erm-types.js";
+import { HEADER_BYTES, LIMITS, SECTION, SectionName } from "../../../host/format/erm-types.js";
 import { tinyModel } from "../../helpers/tiny-model.js";
 import { patch, sectionSpan, tensorRecord, opRecord, fixCrc } from "../../helpers/erm-patch.js";
 import { RawRuntime } from "../../helpers/runtime-raw.js";
@@ -57,7 +57,8 @@ const damaged: [string, Uint8Array, string, string][] = [
   ["empty file", new Uint8Array(0), "ERM_TRUNCATED", "ERM_TRUNCATED"],
   ["header cut short", good.slice(0, 20), "ERM_TRUNCATED", "ERM_TRUNCATED"],
   ["bad magic", patch(good, (dv) => dv.setUint32(0, 0x12345678, true)), "ERM_BAD_MAGIC", "ERM_BAD_MAGIC"],
-  ["future version", patch(good, (dv) => dv.setUint16(4, 2, true)), "ERM_BAD_VERSION", "ERM_BAD_VERSION"],
+  ["future version", patch(good, (dv) => dv.setUint16(4, 3, true)), "ERM_BAD_VERSION", "ERM_BAD_VERSION"],
+  ["version 1 (int32 shifts)", patch(good, (dv) => dv.setUint16(4, 1, true)), "ERM_BAD_VERSION", "ERM_BAD_VERSION"],
   ["one flipped weight bit", patch(good, (_dv, f) => (f[sectionSpan(good, "WGTS").offset + 3] ^= 0x10), false), "ERM_CHECKSUM", "ERM_CHECKSUM"],
   ["file size field above the file", patch(good, (dv) => dv.setUint32(8, good.length + 16, true)), "ERM_TRUNCATED", "ERM_TRUNCATED"],
   ["section count huge", patch(good, (dv) => dv.setUint32(12, 0xffffffff, true)), "ERM_LIMIT", "ERM_LIMIT"],
@@ -89,11 +90,41 @@ const damaged: [string, Uint8Array, string, string][] = [
   ["golden vector past its section", patch(good, (dv) => dv.setUint32(sectionSpan(good, "GOLD").offset + 4, 4096, true)), "ERM_TRUNCATED", "OK"],
   ["FC output of the wrong size", patch(good, (dv) => dv.setUint32(tensorRecord(good, 5) + 8, 3, true) || dv.setUint32(tensorRecord(good, 5) + 32, 3, true)), "OK", "ERM_SHAPE_MISMATCH"],
   ["weights not constant", patch(good, (dv) => { dv.setUint8(tensorRecord(good, 1) + 2, 0); dv.setUint32(tensorRecord(good, 1) + 28, 16, true); dv.setUint32(sectionSpan(good, "PLAN").offset, 64, true); }), "OK", "ERM_BAD_TENSOR"],
-  ["shift out of range", patch(good, (dv) => dv.setInt32(sectionSpan(good, "WGTS").offset + dv.getUint32(tensorRecord(good, 4) + 28, true), 40, true)), "OK", "ERM_BAD_PARAMS"],
+  ["shift out of range", patch(good, (dv) => dv.setInt8(sectionSpan(good, "WGTS").offset + dv.getUint32(tensorRecord(good, 4) + 28, true), 40)), "OK", "ERM_BAD_PARAMS"],
   // The sparse twin takes one more parameter word (its run bits), so the op record is refused before its weights.
   ["sparse opcode on dense weights", patch(good, (dv) => dv.setUint16(opRecord(good, 0), 32, true)), "ERM_BAD_PARAMS", "ERM_BAD_PARAMS"],
   ["activation range inverted", patch(good, (dv) => dv.setInt32(sectionSpan(good, "PARM").offset + 4 + 8, 100, true) || dv.setInt32(sectionSpan(good, "PARM").offset + 4 + 12, 50, true)), "OK", "ERM_BAD_PARAMS"],
 ];
+
+// Metadata big enough that the writer deflates it (the tiny model's stays plain META).
+const bigMeta = () => ({ ...tinyModel().meta!, tensorNames: Array.from({ length: 64 }, (_, i) => `/net/block.${i >> 2}/conv.${i & 3}/Relu_output_0`) });
+const zipped = writeErm({ ...tinyModel(), meta: bigMeta() });
+
+describe("deflated metadata (METZ)", () => {
+  const runtimes = { simd: new RawRuntime("simd"), mvp: new RawRuntime("mvp") };
+  it("is written when smaller, reads back equal, and the runtime skips it", () => {
+    const z = sectionSpan(zipped, "METZ");
+    expect(() => sectionSpan(zipped, "META")).toThrow();
+    expect(z.length).toBeLessThan(new TextEncoder().encode(JSON.stringify(bigMeta())).length / 2);
+    expect(readErm(zipped).meta).toEqual(bigMeta());
+    expect(runtimes.simd.load(zipped)).toBe("OK");
+    expect(runtimes.mvp.load(zipped)).toBe("OK");
+  });
+  it("a damaged deflate stream is ERM_BAD_META", () => {
+    const bad = patch(zipped, (_dv, f) => (f[sectionSpan(zipped, "METZ").offset] = 0xff)); // BTYPE 3: reserved
+    expect(tsCode(bad)).toBe("ERM_BAD_META");
+    expect(runtimes.mvp.load(bad)).toBe("OK");
+  });
+  it("META and METZ together are ERM_BAD_SECTION", () => {
+    const both = patch(zipped, (dv) => dv.setUint32(sectionSpan(zipped, "GOLD").entry, SECTION.META, true));
+    expect(tsCode(both)).toBe("ERM_BAD_SECTION");
+  });
+  it("metadata inflating past the limit is ERM_BAD_META (no deflate bomb)", () => {
+    const bomb = writeErm({ ...tinyModel(), meta: { name: "bomb", version: "1.0.0", pad: " ".repeat(LIMITS.maxMetaBytes) } });
+    expect(sectionSpan(bomb, "METZ").length).toBeLessThan(64 * 1024);
+    expect(tsCode(bomb)).toBe("ERM_BAD_META");
+  });
+});
 
 describe("damaged .erm files", () => {
   const runtimes = { simd: new RawRuntime("simd"), mvp: new RawRuntime("mvp") };

@@ -30,7 +30,7 @@ function int8Array(r, n, extreme, lo = -128, hi = 127) {
  */
 function quant(r, channels, K, perChannel, extreme, shiftRange) {
   const n = perChannel ? channels : 1;
-  const mult = new Int32Array(n), shift = new Int32Array(n);
+  const mult = new Int32Array(n), shift = new Int8Array(n); // the .erm's dtypes
   const typical = Math.log2(128 * 64 * Math.sqrt(K) + 1);
   for (let i = 0; i < n; i++) {
     mult[i] = extreme ? r.pick([0x7fffffff, 0x40000000, r.int(0x40000000, 0x7fffffff)]) : r.int(0x40000000, 0x7fffffff);
