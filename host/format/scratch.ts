@@ -33,8 +33,9 @@ export function isPointwiseConv(s: ConvScratchShape): boolean {
  * (with the padding as zeros) covering one output row, each
  * roundUp16((((outW - 1) * strideW + (kW - 1) * dilW + 1) * inC + 2) * 2).
  * For the MLPerf Tiny models this stays at or under 3,888 bytes (ResNet-8's 8x8x64 3x3 conv).
- * The MVP build's Winograd kernel (3x3 stride 1) reuses it when it is at least 192 * inC bytes
- * and otherwise leaves the op to the direct kernel, so Winograd never grows the arena.
+ * The MVP build's i64-lane kernel packs its inputs into it (the whole K vector, or a few filter
+ * rows per pass) and leaves the op to the plain scalar kernel where not even one row fits, so it
+ * never grows the arena.
  */
 export function convScratchBytes(s: ConvScratchShape): number {
   if (isPointwiseConv(s)) return 0;

@@ -14,9 +14,10 @@ type Harness = Awaited<ReturnType<typeof loadHarness>>;
 type Spec = Record<string, any>;
 
 // ---- Named tile-edge shapes (SIMD tiles: conv 4 pixels x 8 channels over i16 pairs or Winograd, depthwise
-// 8 channels x tap pairs, FC GEMM 8 channels x 8 inputs; MVP tiles: conv 4x4 inside and 1x4 on
-// the border, depthwise 1x4, fc 1x4; fused ADD: the split fast path, its spec fallback and the
-// SIMD build's row pass with tails) ----
+// 8 channels x tap pairs, FC GEMM 8 channels x 8 inputs; MVP tiles: conv 3 pixels (i64 lanes) x 4
+// channels where the scratch holds a filter row's packing, else 4x4 inside and 1x4 on the border,
+// depthwise 1x4, fc 1x4; fused ADD: the split fast path, its spec fallback and the SIMD build's
+// row pass with tails) ----
 
 const base = { perChannel: true, bias: true, act: "none", padding: "same" };
 const convNamed: Spec[] = [
@@ -58,9 +59,8 @@ const convNamed: Spec[] = [
   // left shifts) or the per-lane general layout; ranges straddle both limits, extreme accumulators.
   ...[[-21, -14], [-22, -18], [-1, 0], [0, 0], [-3, 2], [-25, -1]].map((shiftRange) => ({ ...base,
     name: `requant shifts ${shiftRange}`, inH: 5, inW: 6, inC: 16, outC: 16, kH: 3, kW: 3, shiftRange, extreme: true })),
-  // Winograd F(2x2, 3x3) (3x3 stride 1, inC % 8 == 0): SIMD tiles 4 tiles of 2x2 pixels x 8
-  // channels; the MVP kernel (2 tiles x 4 channels) runs only when the planned scratch holds its
-  // transforms, i.e. outW >= 30: odd/even sizes, 1-2 pixel images, outC tails, VALID, aliasing.
+  // Winograd F(2x2, 3x3) (3x3 stride 1, inC % 8 == 0; SIMD build): 4 tiles of 2x2 pixels x 8
+  // channels: odd/even sizes, 1-2 pixel images, outC tails, VALID, aliasing, wide rows.
   ...[8, 16, 24, 32, 40].map((inC) => ({ ...base, name: `winograd inC=${inC}`, inH: 6, inW: 7, inC, outC: 8, kH: 3, kW: 3 })),
   ...[[1, 1], [1, 2], [2, 1], [2, 2], [3, 3], [2, 5], [4, 8], [5, 9], [3, 16], [7, 17]].map(([inH, inW]) => ({ ...base,
     name: `winograd ${inH}x${inW}`, inH, inW, inC: 8, outC: 9, kH: 3, kW: 3 })),
@@ -79,6 +79,15 @@ const convNamed: Spec[] = [
   { ...base, name: "winograd wide extreme", inH: 3, inW: 33, inC: 8, outC: 7, kH: 3, kW: 3, extreme: true },
   { ...base, name: "winograd wide inC=1024 extreme", inH: 1, inW: 30, inC: 1024, outC: 2, kH: 3, kW: 3, extreme: true },
   { ...base, name: "winograd wide fused ADD extreme", inH: 2, inW: 30, inC: 8, outC: 9, kH: 3, kW: 3, fused: "alias", extreme: true },
+  // MVP i64 lanes (qs8_conv2d_3x4_i64__mvp): pixel count % 3 = 0, 1, 2 with the whole K packed,
+  // outC tails (single channels), filter rows packed in several passes (scratch under K * 8
+  // bytes: 1 and 2 rows), and every product at 128 * 128 to hold the 21-bit lanes at their bound.
+  ...[[3, 15], [5, 14], [4, 14]].map(([inH, inW]) => ({ ...base, name: `i64 lanes ${inH}x${inW}`, inH, inW, inC: 5, outC: 8, kH: 3, kW: 3 })),
+  ...[1, 2, 3, 5, 6, 7].map((outC) => ({ ...base, name: `i64 lanes outC=${outC}`, inH: 4, inW: 16, inC: 5, outC, kH: 3, kW: 3 })),
+  { ...base, name: "i64 lanes 1 row per pass, fused ADD aliasing", inH: 6, inW: 6, inC: 32, outC: 14, kH: 3, kW: 3, fused: "alias" },
+  { ...base, name: "i64 lanes 2 rows per pass, stride 2", inH: 9, inW: 11, inC: 6, outC: 10, kH: 3, kW: 3, stride: [2, 2], act: "relu" },
+  { ...base, name: "i64 lanes at their bound", inH: 5, inW: 16, inC: 64, outC: 5, kH: 3, kW: 3, fill: -128, bias: false, shiftRange: [-19, -17] },
+  { ...base, name: "resnet 3x3 8x8x64 (1 row per pass)", inH: 8, inW: 8, inC: 64, outC: 64, kH: 3, kW: 3, act: "relu" },
   { ...base, name: "resnet 3x3 32x32x16 fused ADD aliasing", inH: 32, inW: 32, inC: 16, outC: 16, kH: 3, kW: 3, fused: "alias", act: "relu" },
   { ...base, name: "kws conv1 10x4 s2", inH: 49, inW: 10, inC: 1, outC: 64, kH: 10, kW: 4, stride: [2, 2] },
   { ...base, name: "resnet 3x3 s2", inH: 16, inW: 16, inC: 16, outC: 32, kH: 3, kW: 3, stride: [2, 2], act: "relu" },

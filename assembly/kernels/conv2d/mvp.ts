@@ -2,13 +2,10 @@ import { ConvArgs, shiftAt } from "../args";
 import { addFastSetup, requantizeScalar, storeOutputFused } from "../common/fused-add";
 import { finishConv4 } from "../common/finish-scalar";
 
-// Scalar CONV_2D for the MVP build (WASM3 on microcontrollers): no scratch, no allocation,
-// reads the OHWI filter as is.
-//
-// Plain i32 arithmetic in the MAC loops by choice. Two products per i64 multiply (two pixels packed in one i64,
-// split after the K loop) measured only ~15% faster in V8 here (4.0 vs 3.5 GMAC/s on ResNet-8's
-// 3x3 layers), while WASM3 on a 32-bit core (ESP32) emulates every i64 multiply and add with
-// several 32-bit ones, which would eat that gain or more on the target this build exists for.
+// Scalar CONV_2D for the MVP build (WASM3 on microcontrollers) where qs8_conv2d_3x4_i64__mvp
+// (three products per i64 multiply, mvp-i64.ts) cannot pack its inputs: unpadded 1x1 convs,
+// which plan no scratch, and scratch too small for one filter row. No scratch, no allocation,
+// reads the OHWI filter as is; plain i32 arithmetic in the MAC loops.
 //
 // Pass 1 runs the border pixels one at a time (window clipped once per pixel, inputs plus the
 // offset, all channels). Pass 2 runs the pixels whose window lies inside the image with the

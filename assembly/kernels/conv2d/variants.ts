@@ -1,5 +1,6 @@
 import { ConvArgs } from "../args";
-import { isWinograd3x3, winoMvpScratchBytes } from "./winograd";
+import { isWinograd3x3 } from "./winograd";
+import { convI64Applies } from "./mvp-i64";
 
 // The kernels of the CONV_2D family, one list for dispatch, tests and the benchmark
 // (XNNPACK-style): name (dtype_family_tile__isa), tier (0 reference, 1 fast), build.
@@ -15,7 +16,7 @@ export class KernelVariant {
 export const CONV2D_REF: i32 = 0;
 export const CONV2D_MVP: i32 = 1;
 export const CONV2D_SIMD: i32 = 2;
-export const CONV2D_WINO_MVP: i32 = 3;
+export const CONV2D_I64_MVP: i32 = 3;
 export const CONV2D_WINO_SIMD: i32 = 4;
 
 /**
@@ -27,7 +28,7 @@ export function conv2dVariants(): KernelVariant[] {
     new KernelVariant("qs8_conv2d__ref", 0, BUILD_ANY, "any shape"),
     new KernelVariant("qs8_conv2d_4x4__mvp", 1, BUILD_MVP, "any shape"),
     new KernelVariant("qs8_conv2d_4x8__simd", 1, BUILD_SIMD, "any shape"),
-    new KernelVariant("qs8_conv2d_wino2x2_2x4__mvp", 1, BUILD_MVP, "3x3 s1 d1, inC%8=0, wide"),
+    new KernelVariant("qs8_conv2d_3x4_i64__mvp", 1, BUILD_MVP, "scratch holds a filter row's packing (all but unpadded 1x1)"),
     new KernelVariant("qs8_conv2d_wino2x2_4x8__simd", 1, BUILD_SIMD, "3x3 s1 d1, inC%8=0"),
   ];
 }
@@ -38,8 +39,8 @@ export function conv2dSelect(a: ConvArgs, tier: i32): i32 {
   if (ASC_FEATURE_SIMD) {
     if (a.packed != 0) return isWinograd3x3(a) ? CONV2D_WINO_SIMD : CONV2D_SIMD;
   }
-  // Winograd in the MVP build only where the planned scratch (sized for the SIMD kernel's rows)
-  // already holds its transforms: it must not grow the arena (outW >= ~30 with SAME padding).
-  if (isWinograd3x3(a) && a.scratch != 0 && a.scratchBytes >= winoMvpScratchBytes(a)) return CONV2D_WINO_MVP;
+  // Where the planned scratch (sized for the SIMD kernel's widened rows) holds at least one filter
+  // row's packing: all of ResNet-8's 3x3 convs; unpadded 1x1 convs plan no scratch.
+  if (convI64Applies(a)) return CONV2D_I64_MVP;
   return CONV2D_MVP; // also the SIMD build's fallback when prepare has not packed
 }

@@ -19,18 +19,6 @@ export function isWinograd3x3(a: ConvArgs): bool {
     (a.inC & 7) == 0 && a.inC > 0 && a.inC <= WINO_MAX_IN_C;
 }
 
-// MVP scratch: U of 4 output channels [p][ic][j] and V of 2 tiles [p][ic][t], both i16; the
-// sums M of position p (2 x 4 i32) overwrite V's position-p slot once it is used. The MVP kernel
-// runs only when the op's planned scratch (conv2dScratchBytes, the SIMD kernel's widened rows)
-// already holds this, so Winograd costs no arena memory: ResNet-8's 32x32x16 convs qualify.
-// @ts-ignore: decorator
-@inline export function winoMvpUBytes(a: ConvArgs): i32 {
-  return 16 * a.inC * 4 * 2;
-}
-export function winoMvpScratchBytes(a: ConvArgs): i32 {
-  return winoMvpUBytes(a) + 16 * a.inC * 2 * 2;
-}
-
 /**
  * U = G' g G'^T of filter[oc][.][.][ic] (OHWI), the 16 values stored at dst + p * pStride
  * (p = 4 * row + column), as i16.

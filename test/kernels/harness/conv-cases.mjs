@@ -80,7 +80,7 @@ function addParams(r, extreme) {
 /**
  * Builds a conv or depthwise case from a spec: { inH, inW, inC, outC | depthMultiplier, kH, kW,
  * stride: [h, w], dil: [h, w], padding, perChannel, bias, act, fused: null|"separate"|"alias", extreme,
- * shiftRange: [lo, hi] (per-channel shifts drawn from it instead) }.
+ * shiftRange: [lo, hi] (per-channel shifts drawn from it instead), fill (every input and weight) }.
  */
 export function convCase(r, spec, depthwise) {
   const [strideH, strideW] = spec.stride ?? [1, 1];
@@ -95,8 +95,8 @@ export function convCase(r, spec, depthwise) {
   const c = {
     ...spec, strideH, strideW, dilH, dilW, outC, depthMultiplier: dm,
     outH: gh.out, outW: gw.out, padTop: gh.pad, padLeft: gw.pad,
-    input: int8Array(r, spec.inH * spec.inW * spec.inC, extreme),
-    filter: int8Array(r, depthwise ? K * outC : outC * K, extreme, -127, 127),
+    input: spec.fill !== undefined ? new Int8Array(spec.inH * spec.inW * spec.inC).fill(spec.fill) : int8Array(r, spec.inH * spec.inW * spec.inC, extreme),
+    filter: spec.fill !== undefined ? new Int8Array(depthwise ? K * outC : outC * K).fill(spec.fill) : int8Array(r, depthwise ? K * outC : outC * K, extreme, -127, 127),
     bias: spec.bias === false ? null : biasArray(r, outC, extreme),
     inputOffset: extreme ? r.pick([-127, 128, 0]) : r.int(-127, 128),
     outputOffset,
