@@ -7,6 +7,7 @@ import { DType, Opcode } from "../../../host/format/opcodes.js";
 import { writeErm } from "../../../host/format/erm-writer.js";
 import type { ErmModel } from "../../../host/format/erm-types.js";
 import { quantizeMultiplier } from "../../../host/format/quant-params.js";
+import { bitmapBytes } from "../../../host/format/sparse-weights.js";
 import { Interpreter } from "../../../host/runtime/runtime.js";
 import { Graph } from "../../../firmware-tools/lib/compile/graph.js";
 import { compileGraph } from "../../../firmware-tools/lib/compile/compile.js";
@@ -206,14 +207,17 @@ describe("selectEncodings (the cost model)", () => {
     const mvpFaster = (m: ErmModel, b: string) => (m.ops[0].opcode === Opcode.FULLY_CONNECTED) === (b === "mvp") ? 10 : 5;
     expect(selectEncodings(mixed, { mode: "auto", measure: mvpFaster })[0].runSparse).toEqual({ simd: false, mvp: true });
     expect(mixed.ops[0].params.at(-1)).toBe(2);
-    // 30% zeros: the bitmap (1/8 byte per weight + the nonzeros) is smaller than dense, the blocks
-    // are not: stored as the bitmap, expanded at load everywhere, untimed.
+    // 30% zeros: the bitmap (1/8 byte per weight + the nonzeros) and its coded form (smaller still)
+    // are smaller than dense, the blocks are not: stored coded, expanded at load everywhere, untimed.
     const light = pruned(undefined, 0.3);
-    expect(selectEncodings(light, { mode: "auto", measure: () => { throw new Error("timed"); } })[0]).toMatchObject({ storage: "sparse", encoding: "bitmap" });
+    const [l] = selectEncodings(light, { mode: "auto", measure: () => { throw new Error("timed"); } });
+    expect(l).toMatchObject({ storage: "sparse", encoding: "coded" });
+    expect(l.sparseBytes).toBeLessThan(bitmapBytes(l.rows, l.cols, Math.round(l.rows * l.cols * 0.7)));
     expect(light.ops[0].opcode).toBe(Opcode.FULLY_CONNECTED_SPARSE);
     expect(light.ops[0].params.at(-1)).toBe(0);
-    // Few zeros: the dense matrix is smaller, so it stays dense and untimed.
-    const lighter = pruned(undefined, 0.1);
+    // Few zeros (2%; uniform random values leave the coder little to gain): the dense matrix is
+    // smaller than every encoding, so it stays dense and untimed.
+    const lighter = pruned(undefined, 0.02);
     expect(selectEncodings(lighter, { mode: "auto", measure: () => { throw new Error("timed"); } })[0].storage).toBe("dense");
     expect(lighter.ops[0].opcode).toBe(Opcode.FULLY_CONNECTED);
   });
