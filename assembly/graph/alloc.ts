@@ -31,6 +31,17 @@ export function rtAlloc(bytes: usize): usize {
   return p;
 }
 
+/** The current top, for rtRelease: load-time scratch taken after it can be given back at once. */
+export function rtMark(): usize {
+  claimRegion();
+  return top;
+}
+
+/** Gives back everything allocated since rtMark returned `mark` (the caller keeps none of it). */
+export function rtRelease(mark: usize): void {
+  if (mark >= regionStart && mark <= top) top = mark;
+}
+
 export function markLoadStart(): void {
   claimRegion();
   loadStart = top;

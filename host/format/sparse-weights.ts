@@ -16,13 +16,20 @@
 //   16 u8 bitmap[rows][ceil(cols / 8)]   bit (c & 7) of row byte c >> 3: weight [r][c] is stored;
 //                                        bits past cols are 0; the set bits number exactly V
 //      i8 values[V]                      the stored weights in row-major order
+//
+// The coded encoding (byte 6 = 2; R = C = 1): the bitmap's content entropy coded (sparse-coded.ts),
+// also expanded to dense weights at load:
+//   0  u16 rows   2 u16 cols   4 u8 1   5 u8 1   6 u8 2   7 u8 flag model (0, 1)   8 u32 V
+//   12 u32 L, the stream's bytes   16 u8 stream[L]   (the blob is exactly 16 + L bytes)
 
 import { EdgerunError, ErrorContext } from "./errors.js";
+import { CODED_MAX_DECISIONS_PER_BYTE, CODED_MODELS, decodeCodedStream, encodeCodedStream } from "./sparse-coded.js";
 
 export const SPARSE_HEADER_BYTES = 16;
 /** Byte 6 of the header: the encoding. */
 export const SPARSE_KIND_BLOCKS = 0;
 export const SPARSE_KIND_BITMAP = 1;
+export const SPARSE_KIND_CODED = 2;
 
 /**
  * The last parameter word of FULLY_CONNECTED_SPARSE and CONV_2D_SPARSE: one bit per runtime build,
@@ -39,7 +46,7 @@ export const SPARSE_BLOCK_COLS = [1, 2, 4, 8, 16] as const;
 export type SparseBlock = readonly [rows: number, cols: number];
 
 export interface SparseLayout {
-  /** SPARSE_KIND_BLOCKS or SPARSE_KIND_BITMAP (bitmap: R = C = 1, blocks = stored values, stepsAt = the bitmap). */
+  /** SPARSE_KIND_* (bitmap: R = C = 1, blocks = stored values, stepsAt = the bitmap; coded: stepsAt = valuesAt = the stream). */
   kind: number;
   rows: number;
   cols: number;
@@ -97,6 +104,55 @@ export function encodeBitmap(w: Int8Array, rows: number, cols: number): Uint8Arr
     }
   }
   return out;
+}
+
+/**
+ * Encodes a dense [rows][cols] int8 matrix in the coded encoding: each flag model tried, the
+ * smaller stream kept (the density model on a tie), or only `model` when given.
+ */
+export function encodeCoded(w: Int8Array, rows: number, cols: number, model?: number): Uint8Array {
+  if (w.length !== rows * cols) throw new EdgerunError("SPARSE_BAD_SHAPE", "weights do not match rows x cols", { expected: rows * cols, actual: w.length });
+  if (rows < 1 || cols < 1 || rows > 65535 || cols > 65535) throw new EdgerunError("SPARSE_BAD_SHAPE", "a sparse matrix has 1..65535 rows and columns", { actual: [rows, cols] });
+  let nz = 0;
+  for (const v of w) if (v !== 0) nz++;
+  let best: Uint8Array | null = null, bestModel = 0;
+  for (const m of model === undefined ? CODED_MODELS : [model]) {
+    const s = encodeCodedStream(w, rows, cols, m);
+    if (!best || s.length < best.length) [best, bestModel] = [s, m];
+  }
+  const out = new Uint8Array(SPARSE_HEADER_BYTES + best!.length);
+  const dv = new DataView(out.buffer);
+  dv.setUint16(0, rows, true);
+  dv.setUint16(2, cols, true);
+  out[4] = 1;
+  out[5] = 1;
+  out[6] = SPARSE_KIND_CODED;
+  out[7] = bestModel;
+  dv.setUint32(8, nz, true);
+  dv.setUint32(12, best!.length, true);
+  out.set(best!, SPARSE_HEADER_BYTES);
+  return out;
+}
+
+/**
+ * The coded encoding's checks: the header, the exact length, then the stream decoded in full with
+ * its own checks (the decoded matrix goes to `decoded`). Returns the layout.
+ */
+function checkCoded(blob: Uint8Array, dv: DataView, rows: number, cols: number, ctx: ErrorContext, decoded?: (w: Int8Array) => void): SparseLayout {
+  if (blob[4] !== 1 || blob[5] !== 1 || !(CODED_MODELS as readonly number[]).includes(blob[7])) {
+    throw new EdgerunError("ERM_BAD_TENSOR", "coded sparse header does not fit the op", { ...ctx, expected: "R = C = 1, flag model 0 or 1", actual: [blob[4], blob[5], blob[7]] });
+  }
+  const values = dv.getUint32(8, true);
+  if (values > rows * cols) throw new EdgerunError("ERM_BAD_PARAMS", "more stored weights than the matrix has", { ...ctx, expected: rows * cols, actual: values });
+  const streamBytes = dv.getUint32(12, true);
+  if (SPARSE_HEADER_BYTES + streamBytes !== blob.length) throw new EdgerunError("ERM_BAD_TENSOR", "coded sparse length does not match its stream", { ...ctx, expected: SPARSE_HEADER_BYTES + streamBytes, actual: blob.length });
+  // Bounds the work (and the scratch matrix) by the blob's length before decoding anything.
+  if (rows * cols > CODED_MAX_DECISIONS_PER_BYTE * streamBytes) throw new EdgerunError("ERM_BAD_PARAMS", "more weights than a coded stream of this length can hold", { ...ctx, expected: CODED_MAX_DECISIONS_PER_BYTE * streamBytes, actual: rows * cols });
+  const w = new Int8Array(rows * cols);
+  const fault = decodeCodedStream(blob.subarray(SPARSE_HEADER_BYTES), rows, cols, blob[7], values, w);
+  if (fault) throw new EdgerunError("ERM_BAD_PARAMS", fault.reason, { ...ctx, offset: SPARSE_HEADER_BYTES + fault.offset, expected: fault.expected, actual: fault.actual });
+  decoded?.(w);
+  return { kind: SPARSE_KIND_CODED, rows, cols, blockRows: 1, blockCols: 1, blocks: values, countsAt: SPARSE_HEADER_BYTES, stepsAt: SPARSE_HEADER_BYTES, valuesAt: SPARSE_HEADER_BYTES, bytes: blob.length };
 }
 
 /** Set bits of a byte. */
@@ -189,12 +245,13 @@ export function encodeSparse(w: Int8Array, rows: number, cols: number, block: Sp
  * returns its layout. Throws ERM_BAD_TENSOR (malformed header or length) or ERM_BAD_PARAMS
  * (counts or columns out of range) so a hostile blob never sends a kernel outside the input.
  */
-export function checkSparse(blob: Uint8Array, rows: number, cols: number, ctx: ErrorContext = {}): SparseLayout {
+export function checkSparse(blob: Uint8Array, rows: number, cols: number, ctx: ErrorContext = {}, decoded?: (w: Int8Array) => void): SparseLayout {
   const dv = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
   if (blob.length < SPARSE_HEADER_BYTES) throw new EdgerunError("ERM_BAD_TENSOR", "sparse weights shorter than their header", { ...ctx, expected: SPARSE_HEADER_BYTES, actual: blob.length });
   const R = blob[4], C = blob[5];
   const hdr = { rows: dv.getUint16(0, true), cols: dv.getUint16(2, true), R, C };
   if (hdr.rows === rows && hdr.cols === cols && rows >= 1 && cols >= 1 && blob[6] === SPARSE_KIND_BITMAP) return checkBitmap(blob, dv, rows, cols, ctx);
+  if (hdr.rows === rows && hdr.cols === cols && rows >= 1 && cols >= 1 && blob[6] === SPARSE_KIND_CODED) return checkCoded(blob, dv, rows, cols, ctx, decoded);
   if (hdr.rows !== rows || hdr.cols !== cols || !blockFits(rows, cols, [R, C]) || dv.getUint16(6, true) !== 0 || dv.getUint32(12, true) !== 0) {
     throw new EdgerunError("ERM_BAD_TENSOR", "sparse weight header does not fit the op", { ...ctx, expected: { rows, cols }, actual: hdr });
   }
@@ -220,7 +277,9 @@ export function checkSparse(blob: Uint8Array, rows: number, cols: number, ctx: E
 
 /** The dense [rows][cols] matrix of a checked blob (tools, tests, inspect). */
 export function decodeSparse(blob: Uint8Array, rows: number, cols: number): Int8Array {
-  const L = checkSparse(blob, rows, cols);
+  let coded: Int8Array | undefined;
+  const L = checkSparse(blob, rows, cols, {}, (d) => (coded = d)); // the coded encoding is decoded by its check
+  if (coded) return coded;
   const R = L.blockRows, C = L.blockCols;
   const dv = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
   const w = new Int8Array(rows * cols);
@@ -265,7 +324,7 @@ export function convSparseGeometry(nInputs: number, params: number[]): { kH: num
  * The container reader's check of a sparse op's weights and run bits (self-consistency of the
  * blob; shapes against the op's input and output are the runtime's prepare checks, as for dense ops).
  * `expandOnly`: the op has no sparse kernel (CONV_2D_SPARSE with a filter size), so its run bits
- * must be 0; so must a bitmap blob's (no kernel reads the bitmap).
+ * must be 0; so must a bitmap or coded blob's (no kernel reads them).
  */
 export function checkSparseOpWeights(inputs: number[], tensors: { dtype: number; shape: number[]; data?: Uint8Array }[], op: number, params: number[], expandOnly = false): void {
   const w = tensors[inputs[1]];
@@ -276,7 +335,7 @@ export function checkSparseOpWeights(inputs: number[], tensors: { dtype: number;
   if (w.data.length < SPARSE_HEADER_BYTES) throw new EdgerunError("ERM_BAD_TENSOR", "sparse weights shorter than their header", { ...ctx, expected: SPARSE_HEADER_BYTES, actual: w.data.length });
   const h = sparseHeader(w.data);
   const L = checkSparse(w.data, h.rows, h.cols, ctx);
-  if (run !== 0 && (expandOnly || L.kind === SPARSE_KIND_BITMAP)) {
-    throw new EdgerunError("ERM_BAD_PARAMS", "run bits set on sparse weights no kernel reads (a bitmap, or a filter larger than 1x1): they are expanded at load", { op, expected: 0, actual: run });
+  if (run !== 0 && (expandOnly || L.kind !== SPARSE_KIND_BLOCKS)) {
+    throw new EdgerunError("ERM_BAD_PARAMS", "run bits set on sparse weights no kernel reads (a bitmap, coded, or a filter larger than 1x1): they are expanded at load", { op, expected: 0, actual: run });
   }
 }

@@ -33,6 +33,14 @@ describe("compress the digits MLP", () => {
     expect(r.report.int8.fileBytes).toBeLessThan(r.report.float.fileBytes / 3);
   });
 
+  it("stored for size (--sparse size), the 70% pruned .erm is at least 8x smaller than the float ONNX file", async () => {
+    const small = await compressOnnx(mlp, { calibPath: calib, evalPath: evalCsv, preprocessing: { scale: 1 / 16 }, prune: 0.7, pruneScope: "global", sparse: "size", latencyRuns: 5 });
+    expect(small.report.pruned!.fileBytes).toBe(small.bytes.length);
+    expect(small.bytes.length * 8).toBeLessThanOrEqual(readFileSync(mlp).length);
+    expect(small.report.float.accuracy! - small.report.pruned!.accuracy!).toBeLessThanOrEqual(0.015);
+    expect(small.report.layers.map((l) => l.encoding)).toContain("sparse coded, expanded at load");
+  });
+
   it("reports layers, SQNR, latency in both builds, and metadata devices need", () => {
     expect(r.report.layers).toHaveLength(3);
     for (const l of r.report.layers) {

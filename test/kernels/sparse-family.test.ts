@@ -3,8 +3,8 @@
 // (N not a multiple of 4, K not a multiple of 8, odd pixel counts), sparsities 0..99%, empty
 // output channels, column gaps over 255 (zero bridge blocks), strides and fused residual ADDs.
 // Each sparse op runs both ways its run bits allow: the sparse kernel, and (bits clear) the
-// weights expanded at load and run by the dense kernels. The bitmap encoding and k x k convs
-// (CONV_2D_SPARSE with a filter size) are only ever expanded: bits clear, same bytes as dense.
+// weights expanded at load and run by the dense kernels. The bitmap and coded encodings and k x k
+// convs (CONV_2D_SPARSE with a filter size) are only ever expanded: bits clear, same bytes as dense.
 
 import { describe, expect, it } from "vitest";
 import { DType, Opcode } from "../../host/format/opcodes.js";
@@ -14,7 +14,7 @@ import type { ErmModel } from "../../host/format/erm-types.js";
 import { Interpreter, BuildName } from "../../host/runtime/runtime.js";
 import { SPARSE_RUN_ALL, blockFits } from "../../host/format/sparse-weights.js";
 import { compileGraph } from "../../firmware-tools/lib/compile/compile.js";
-import { SparseEncoding, toSparseOp } from "../../firmware-tools/lib/compile/sparse-encode.js";
+import { SparseEncoding, expandOnlyEncoding, toSparseOp } from "../../firmware-tools/lib/compile/sparse-encode.js";
 import { SparseLayerSpec, randomInputs, sparseLayerGraph } from "../../firmware-tools/lib/bench/sparse-layer.js";
 import { applyMask, magnitudeMask } from "../../firmware-tools/lib/prune/mask.js";
 
@@ -81,11 +81,11 @@ describe.each(cases)("$name", ({ spec, block, emptyRows, shifts }) => {
     const sizes = model.inputs.map((t) => model.tensors[t].shape.reduce((a, b) => a * b, 1));
     const inputs = randomInputs(sizes, 99);
     const expected = run(dense, "mvp", 0, inputs);
-    const encs: SparseEncoding[] = [[1, 1], "bitmap"];
+    const encs: SparseEncoding[] = [[1, 1], "bitmap", "coded"];
     if (block && blockFits(spec.N, spec.K * kk, block)) encs.push(block);
     for (const e of encs) {
       for (const [how, bits] of RUNS) {
-        if (bits !== 0 && (e === "bitmap" || spec.kind === "conv")) continue; // expanded only
+        if (bits !== 0 && (expandOnlyEncoding(e) || spec.kind === "conv")) continue; // expanded only
         const bytes = writeErm(sparseModel(model, e, bits));
         readErm(bytes); // the TypeScript reader accepts it
         for (const build of ["simd", "mvp"] as const) {
@@ -145,7 +145,7 @@ it("a k x k conv compiled sparse (auto) keeps the dense op's scratch plan and ru
   const inputs = randomInputs([10 * 10 * 16], 2);
   const expected = run(writeErm(dense), "mvp", 0, inputs);
   const compiled = compileGraph(g, { sparse: "auto" });
-  expect(compiled.encodings![0]).toMatchObject({ storage: "sparse", encoding: "bitmap", kernel: [3, 3], runSparse: { simd: false, mvp: false } });
+  expect(compiled.encodings![0]).toMatchObject({ storage: "sparse", encoding: "coded", kernel: [3, 3], runSparse: { simd: false, mvp: false } });
   const op = compiled.model.ops[0];
   expect(op.opcode).toBe(Opcode.CONV_2D_SPARSE);
   expect(op.params.slice(-3)).toEqual([3, 3, 0]);

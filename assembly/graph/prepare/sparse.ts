@@ -6,8 +6,9 @@
 // bit is clear expands the blob into dense int8 weights here (rtAlloc) and runs the op as its
 // dense twin: the op table entry gets the dense opcode and FcArgs / ConvArgs, so the dense
 // family's prepare and kernels run it exactly as a dense op (bit-exact with it by construction).
-// Two forms are only ever expanded (their run bits must be 0, else ERM_BAD_PARAMS): the bitmap
-// encoding (no kernel reads it), and CONV_2D_SPARSE with a filter size (two words before the run
+// Two forms are only ever expanded (their run bits must be 0, else ERM_BAD_PARAMS): the bitmap and
+// coded encodings (no kernel reads them; the coded one is decoded by its check, sparse-coded.ts,
+// so the check is the expansion), and CONV_2D_SPARSE with a filter size (two words before the run
 // bits: any kH x kW, stride, dilation, padding; the blob is the [outC][kH * kW * inC] matrix, the
 // dense filter's OHWI order; the dense kernels' scratch is the op's planned scratch tensor).
 
@@ -24,12 +25,15 @@ import {
   expectRange, expectActRange, expectWindow, expectMultipliers, expectAddParams,
 } from "./common";
 import { fillAddParams } from "./conv";
+import { decodeCoded } from "./sparse-coded";
 
 const HEADER_BYTES: i32 = 16;
 const CONV_WORDS = 11;
 const FC_WORDS = 4;
 const RUN_ALL: i32 = 3;
+const KIND_BLOCKS: i32 = 0;
 const KIND_BITMAP: i32 = 1;
+const KIND_CODED: i32 = 2;
 /** This build's run bit (host/format/sparse-weights.ts: SPARSE_RUN_SIMD, SPARSE_RUN_MVP). */
 const RUN_THIS_BUILD: i32 = ASC_FEATURE_SIMD ? 1 : 2;
 
@@ -43,6 +47,7 @@ function runsSparse(op: i32, out: usize): i32 {
 
 /** The dense [N][K] int8 matrix of a checked blob, in load-time memory (0: out of memory). */
 function expandBlob(a: SparseArgs): usize {
+  if (a.kind == KIND_CODED) return a.values; // decoded by its check
   const w = rtAlloc(<usize>a.N * <usize>a.K);
   if (w == 0) return 0;
   if (a.kind == KIND_BITMAP) {
@@ -154,6 +159,7 @@ function checkBlob(op: i32, w: i32, rows: i32, cols: i32, a: SparseArgs): i32 {
   if (<i32>load<u16>(p) != rows) return S.failOp(S.ERM_BAD_TENSOR, op, w, rows, load<u16>(p));
   if (<i32>load<u16>(p + 2) != cols) return S.failOp(S.ERM_BAD_TENSOR, op, w, cols, load<u16>(p + 2));
   if (<i32>load<u8>(p + 6) == KIND_BITMAP) return checkBitmap(op, w, p, len, rows, cols, a);
+  if (<i32>load<u8>(p + 6) == KIND_CODED) return checkCoded(op, w, p, len, rows, cols, a);
   if (!validBlock(R, false) || !validBlock(C, true) || rows % R != 0 || cols % C != 0) return S.failOp(S.ERM_BAD_TENSOR, op, w, 0, R * 256 + C);
   if (load<u16>(p + 6) != 0 || load<u32>(p + 12) != 0) return S.failOp(S.ERM_BAD_TENSOR, op, w, 0, 1);
   const groups = rows / R, colBlocks = cols / C;
@@ -217,10 +223,25 @@ function checkBitmap(op: i32, w: i32, p: usize, len: i32, rows: i32, cols: i32, 
   return S.OK;
 }
 
-/** Run bits on a blob no kernel reads (a bitmap, or a conv with a filter size) must be 0. */
+/** The coded encoding: checked and decoded at once (sparse-coded.ts); values = the dense matrix. */
+function checkCoded(op: i32, w: i32, p: usize, len: i32, rows: i32, cols: i32, a: SparseArgs): i32 {
+  const st = decodeCoded(op, w, p, len, rows, cols, changetype<usize>(a) + offsetof<SparseArgs>("values"));
+  if (st != S.OK) return st;
+  a.counts = 0;
+  a.steps = 0;
+  a.R = 1;
+  a.C = 1;
+  a.blocks = <i32>load<u32>(p + 8);
+  a.N = rows;
+  a.K = cols;
+  a.kind = KIND_CODED;
+  return S.OK;
+}
+
+/** Run bits on a blob no kernel reads (a bitmap, coded, or a conv with a filter size) must be 0. */
 function expectExpandOnly(op: i32, a: SparseArgs, geometry: bool): i32 {
   const run = param(op, paramCount(op) - 1);
-  if ((a.kind == KIND_BITMAP || geometry) && run != 0) return S.failOp(S.ERM_BAD_PARAMS, op, -1, 0, run);
+  if ((a.kind != KIND_BLOCKS || geometry) && run != 0) return S.failOp(S.ERM_BAD_PARAMS, op, -1, 0, run);
   return S.OK;
 }
 

@@ -39,6 +39,10 @@ import { AddParams } from "../args";
   packed: usize = 0;
   /** SIMD build: qs8_spmm_8x4__simd's plan (spmm-simd.ts), made at load for many-pixel layers (0 = none). */
   spmm: usize = 0;
-  /** The blob's encoding: 0 blocks (above), 1 bitmap (steps = the [N][ceil(K/8)] bitmap, values = the nonzeros; only expanded at load, never run). */
+  /**
+   * The blob's encoding: 0 blocks (above), 1 bitmap (steps = the [N][ceil(K/8)] bitmap, values =
+   * the nonzeros), 2 coded (values = the dense [N][K] matrix it was decoded to at check); 1 and 2
+   * are only expanded at load, never run.
+   */
   kind: i32 = 0;
 }

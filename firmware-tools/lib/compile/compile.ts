@@ -21,7 +21,7 @@ export interface CompileOptions {
    * Sparse weights: "auto" stores a layer sparse wherever that is smaller and times dense vs sparse
    * per layer and build (a build runs the sparse kernel only where faster, else expands the weights
    * at load); "size" is auto with always the smallest encoding (no block encoding kept for a
-   * kernel where the bitmap is smaller); "always" stores and runs every layer with zeros sparse;
+   * kernel where the bitmap or coded form is smaller); "always" stores and runs every layer with zeros sparse;
    * "never" (default) keeps all dense.
    */
   sparse?: "auto" | "never" | "always" | "size";

@@ -4,10 +4,18 @@
 
 import { DType, Opcode, TensorKind } from "../../../host/format/opcodes.js";
 import type { ErmModel, ErmOp, ErmTensor } from "../../../host/format/erm-types.js";
-import { SPARSE_RUN_ALL, SparseBlock, bitmapBytes, blockFits, encodeBitmap, encodeSparse } from "../../../host/format/sparse-weights.js";
+import { SPARSE_RUN_ALL, SparseBlock, bitmapBytes, blockFits, encodeBitmap, encodeCoded, encodeSparse } from "../../../host/format/sparse-weights.js";
 
-/** A sparse encoding: R x C blocks (the sparse kernels read them), or the bitmap (always expanded at load). */
-export type SparseEncoding = SparseBlock | "bitmap";
+/**
+ * A sparse encoding: R x C blocks (the sparse kernels read them), or the bitmap or its entropy
+ * coded form (both always expanded at load).
+ */
+export type SparseEncoding = SparseBlock | "bitmap" | "coded";
+
+/** Encodings no kernel reads: stored only, expanded at load (run bits 0). */
+export function expandOnlyEncoding(enc: SparseEncoding): enc is "bitmap" | "coded" {
+  return enc === "bitmap" || enc === "coded";
+}
 
 /** The weight matrix of an op that has a sparse twin: rows = output channels, cols = input channels. */
 export interface SparseCandidate {
@@ -101,24 +109,33 @@ export function bitmapEncodingBytes(c: SparseCandidate): number {
   return bitmapBytes(c.rows, c.cols, nz);
 }
 
+/** The smaller of the two encodings expanded at load: the bitmap, or its entropy-coded form (the bitmap on a tie). */
+export function smallestExpandedEncoding(c: SparseCandidate): { encoding: "bitmap" | "coded"; bytes: number } {
+  const bitmap = bitmapEncodingBytes(c);
+  const coded = encodeCoded(c.weights, c.rows, c.cols).length;
+  return coded < bitmap ? { encoding: "coded", bytes: coded } : { encoding: "bitmap", bytes: bitmap };
+}
+
 /** The blob of an encoding. */
 export function encodeWeights(c: SparseCandidate, enc: SparseEncoding): Uint8Array {
-  return enc === "bitmap" ? encodeBitmap(c.weights, c.rows, c.cols) : encodeSparse(c.weights, c.rows, c.cols, enc);
+  if (enc === "bitmap") return encodeBitmap(c.weights, c.rows, c.cols);
+  if (enc === "coded") return encodeCoded(c.weights, c.rows, c.cols);
+  return encodeSparse(c.weights, c.rows, c.cols, enc);
 }
 
 /**
  * The op rewritten to its sparse twin with the given encoding and run bits (SPARSE_RUN_*: the
  * builds that run the sparse kernel; the others expand the weights at load); appends the blob as
  * a new constant. A conv with a filter other than 1x1 gets its filter size before the run bits;
- * it and the bitmap encoding have no sparse kernel, so their run bits must be 0.
+ * it and the bitmap and coded encodings have no sparse kernel, so their run bits must be 0.
  */
 export function toSparseOp(op: ErmOp, tensors: ErmTensor[], enc: SparseEncoding, run = SPARSE_RUN_ALL): ErmOp {
   const c = sparseCandidate(op, tensors);
   if (!c) throw new Error("toSparseOp: not a sparse candidate");
-  if (run !== 0 && (enc === "bitmap" || c.kernel)) throw new Error("toSparseOp: the bitmap encoding and k x k convolutions are expanded at load (run bits 0)");
+  if (run !== 0 && (expandOnlyEncoding(enc) || c.kernel)) throw new Error("toSparseOp: the bitmap and coded encodings and k x k convolutions are expanded at load (run bits 0)");
   const blob = encodeWeights(c, enc);
   const w = tensors[op.inputs[1]];
-  const suffix = enc === "bitmap" ? "bitmap" : `${enc[0]}x${enc[1]}`;
+  const suffix = expandOnlyEncoding(enc) ? enc : `${enc[0]}x${enc[1]}`;
   tensors.push({ name: `${w.name}/sparse${suffix}`, dtype: DType.INT8, shape: [blob.length], kind: TensorKind.CONSTANT, flags: 0, zeroPoint: 0, scale: 0, arenaOffset: 0, data: blob });
   const inputs = op.inputs.slice();
   inputs[1] = tensors.length - 1;

@@ -1,10 +1,13 @@
 // Sparse storage and the measured cost model, two separate choices per FULLY_CONNECTED /
 // CONV_2D whose weights have zeros:
-//  - storage: the weights are stored sparse whenever the smallest encoding (R x C blocks, or the
-//    bitmap: 1/8 byte per weight + 1 byte per nonzero) has fewer bytes than the dense matrix,
-//    whatever the pruning pattern, so the file shrinks with sparsity. A layer that some build runs
-//    sparse keeps the smallest block encoding (the kernels read blocks, not the bitmap); convs
-//    with filters other than 1x1 have no sparse kernel and are only stored sparse;
+//  - storage: the weights are stored sparse whenever the smallest encoding (R x C blocks, the
+//    bitmap: 1/8 byte per weight + 1 byte per nonzero, or the bitmap's content range coded) saves
+//    at least an eighth of the dense matrix's bytes, whatever the pruning pattern, so the file
+//    shrinks with sparsity. The eighth keeps unpruned layers dense: the coded form beats dense
+//    from a few percent zeros on, but a layer stored sparse and run dense is expanded into RAM at
+//    load, where dense weights are read in place (from flash on a microcontroller). A layer that some build runs sparse keeps the smallest block encoding (the kernels
+//    read blocks, not the bitmap or the coded form, which are expanded at load); convs with
+//    filters other than 1x1 have no sparse kernel and are only stored sparse;
 //  - execution, per build: the dense op and its sparse twin are timed on their own with the real
 //    runtime builds (a one-op .erm through host/runtime, interleaved samples; the median of the
 //    back-to-back ratios); a build's run bit is set only where the sparse kernel is faster. A build whose bit is clear expands the
@@ -18,22 +21,25 @@ import { EdgerunError } from "../../../host/format/errors.js";
 import { SPARSE_RUN_ALL, SPARSE_RUN_BITS, SparseBlock } from "../../../host/format/sparse-weights.js";
 import { Interpreter, BuildName } from "../../../host/runtime/runtime.js";
 import type { Graph } from "./graph.js";
-import { SparseEncoding, bitmapEncodingBytes, singleOpModel, smallestBlockEncoding, sparseCandidate, sparsity, toSparseOp } from "./sparse-encode.js";
+import { SparseEncoding, singleOpModel, smallestBlockEncoding, smallestExpandedEncoding, sparseCandidate, sparsity, toSparseOp } from "./sparse-encode.js";
 
 export type SparseMode = "auto" | "never" | "always" | "size";
 
 export interface SparseSelectOptions {
   /**
    * "auto": store sparse where smaller, run sparse per build where measured faster (such a layer
-   * keeps the block encoding the kernels read, even where the bitmap is smaller); "size": as auto,
-   * but always the smallest encoding (a layer whose smallest is the bitmap runs dense everywhere,
-   * untimed); "always": store and run sparse every layer with zeros (tests, benchmarks); "never": all dense.
+   * keeps the block encoding the kernels read, even where the bitmap or coded form is smaller);
+   * "size": as auto, but always the smallest encoding (a layer whose smallest is the bitmap or the
+   * coded form runs dense everywhere, untimed); "always": store and run sparse every layer with
+   * zeros (tests, benchmarks); "never": all dense.
    */
   mode?: SparseMode;
   /** Builds to time (default both); a build not timed runs the layer dense. */
   builds?: BuildName[];
   /** Layers with fewer zero weights are stored as the size rule says but run dense everywhere, untimed (default 0.3). */
   minSparsity?: number;
+  /** Store sparse only when that saves at least this fraction of the dense bytes (default 1/8; "always" ignores it). */
+  minSaving?: number;
   /** A build runs sparse only if sparse takes at most this fraction of the dense time (default 0.97: a margin for timing noise). */
   maxRatio?: number;
   /** Median microseconds per run of a model in a build (default: timeModelUs); tests inject their own. */
@@ -47,9 +53,9 @@ export interface EncodingChoice {
   cols: number;
   pixels: number;
   sparsity: number;
-  /** The stored encoding: R x C blocks, or the bitmap (expanded at load in both builds). */
-  encoding: "blocks" | "bitmap";
-  /** The block encoding's block (the smallest of the shapes tried; [1, 1] for the bitmap). */
+  /** The stored encoding: R x C blocks, or the bitmap or coded form (expanded at load in both builds). */
+  encoding: "blocks" | "bitmap" | "coded";
+  /** The block encoding's block (the smallest of the shapes tried; [1, 1] for the bitmap and coded forms). */
   block: SparseBlock;
   /** Convs with a filter other than 1x1: its size (stored sparse, always expanded at load). */
   kernel?: [number, number];
@@ -125,27 +131,28 @@ export function selectEncodings(g: Graph, opts: SparseSelectOptions = {}): Encod
     const s = sparsity(c.weights);
     if (s === 0) return;
     const blocks = smallestBlockEncoding(c);
-    const bitmap = bitmapEncodingBytes(c);
+    const expanded = smallestExpandedEncoding(c);
     const denseBytes = c.rows * c.cols;
+    const smallest = Math.min(blocks.bytes, expanded.bytes);
     const choice: EncodingChoice = {
       op: i, opName: opcodeName(op.opcode), rows: c.rows, cols: c.cols, pixels: c.pixels, sparsity: s,
       encoding: "blocks", block: blocks.block, kernel: c.kernel,
-      denseBytes, sparseBytes: Math.min(blocks.bytes, bitmap), storage: Math.min(blocks.bytes, bitmap) < denseBytes || mode === "always" ? "sparse" : "dense",
+      denseBytes, sparseBytes: smallest, storage: smallest <= denseBytes * (1 - (opts.minSaving ?? 1 / 8)) || mode === "always" ? "sparse" : "dense",
       runSparse: { simd: false, mvp: false }, denseUs: {}, sparseUs: {},
     };
     choices.push(choice);
     if (choice.storage === "dense") return;
-    const bitmapOnly = mode === "size" && bitmap < blocks.bytes;
-    if (!c.kernel && !bitmapOnly) {
+    const expandOnly = mode === "size" && expanded.bytes < blocks.bytes;
+    if (!c.kernel && !expandOnly) {
       if (mode === "always") choice.runSparse = { simd: true, mvp: true };
       else if (s >= (opts.minSparsity ?? 0.3) && blocks.bytes < denseBytes) measureRuns(op, g, choice, opts);
     }
     let run = 0;
     for (const b of ["simd", "mvp"] as const) if (choice.runSparse[b]) run |= SPARSE_RUN_BITS[b];
-    // A build runs the sparse kernel: keep the blocks it reads. Otherwise the smaller encoding.
-    const enc: SparseEncoding = run === 0 && bitmap < blocks.bytes ? "bitmap" : blocks.block;
-    if (enc === "bitmap") choice.encoding = "bitmap";
-    choice.sparseBytes = enc === "bitmap" ? bitmap : blocks.bytes;
+    // A build runs the sparse kernel: keep the blocks it reads. Otherwise the smallest encoding.
+    const enc: SparseEncoding = run === 0 && expanded.bytes < blocks.bytes ? expanded.encoding : blocks.block;
+    if (enc === expanded.encoding) choice.encoding = expanded.encoding;
+    choice.sparseBytes = enc === expanded.encoding ? expanded.bytes : blocks.bytes;
     g.ops[i] = { ...toSparseOp(op, g.tensors, enc, run), source: op.source };
   });
   return choices;

@@ -226,7 +226,7 @@ function floatAccuracy(g: FGraph, data: Labelled, pre: Preprocessing | undefined
 function encodingOf(e: EncodingChoice | undefined): string {
   if (!e || e.storage === "dense") return "dense";
   const runs = (Object.keys(e.runSparse) as (keyof typeof e.runSparse)[]).filter((b) => e.runSparse[b]);
-  const form = e.encoding === "bitmap" ? "bitmap" : `${e.block.join("x")} blocks`;
+  const form = e.encoding === "blocks" ? `${e.block.join("x")} blocks` : e.encoding;
   return runs.length ? `sparse ${form}, runs sparse: ${runs.join("+")}` : `sparse ${form}, expanded at load`;
 }
 

@@ -7,6 +7,7 @@ import { DType, Opcode } from "../../../host/format/opcodes.js";
 import { writeErm } from "../../../host/format/erm-writer.js";
 import type { ErmModel } from "../../../host/format/erm-types.js";
 import { quantizeMultiplier, requantBytes } from "../../../host/format/quant-params.js";
+import { bitmapBytes } from "../../../host/format/sparse-weights.js";
 import { Interpreter } from "../../../host/runtime/runtime.js";
 import { Graph } from "../../../firmware-tools/lib/compile/graph.js";
 import { compileGraph } from "../../../firmware-tools/lib/compile/compile.js";
@@ -206,16 +207,25 @@ describe("selectEncodings (the cost model)", () => {
     const mvpFaster = (m: ErmModel, b: string) => (m.ops[0].opcode === Opcode.FULLY_CONNECTED) === (b === "mvp") ? 10 : 5;
     expect(selectEncodings(mixed, { mode: "auto", measure: mvpFaster })[0].runSparse).toEqual({ simd: false, mvp: true });
     expect(mixed.ops[0].params.at(-1)).toBe(2);
-    // 30% zeros: the bitmap (1/8 byte per weight + the nonzeros) is smaller than dense, the blocks
-    // are not: stored as the bitmap, expanded at load everywhere, untimed.
+    // 30% zeros: the bitmap (1/8 byte per weight + the nonzeros) and its coded form (smaller still)
+    // are smaller than dense, the blocks are not: stored coded, expanded at load everywhere, untimed.
     const light = pruned(undefined, 0.3);
-    expect(selectEncodings(light, { mode: "auto", measure: () => { throw new Error("timed"); } })[0]).toMatchObject({ storage: "sparse", encoding: "bitmap" });
+    const [l] = selectEncodings(light, { mode: "auto", measure: () => { throw new Error("timed"); } });
+    expect(l).toMatchObject({ storage: "sparse", encoding: "coded" });
+    expect(l.sparseBytes).toBeLessThan(bitmapBytes(l.rows, l.cols, Math.round(l.rows * l.cols * 0.7)));
     expect(light.ops[0].opcode).toBe(Opcode.FULLY_CONNECTED_SPARSE);
     expect(light.ops[0].params.at(-1)).toBe(0);
-    // Few zeros: the dense matrix is smaller, so it stays dense and untimed.
+    // Few zeros (10%): the coded form is a little smaller than dense, but not by the eighth that
+    // pays for expanding the weights into RAM at load, so the layer stays dense and untimed.
     const lighter = pruned(undefined, 0.1);
-    expect(selectEncodings(lighter, { mode: "auto", measure: () => { throw new Error("timed"); } })[0].storage).toBe("dense");
+    const [few] = selectEncodings(lighter, { mode: "auto", measure: () => { throw new Error("timed"); } });
+    expect(few.storage).toBe("dense");
+    expect(few.sparseBytes).toBeLessThan(few.denseBytes);
+    expect(few.sparseBytes).toBeGreaterThan(few.denseBytes * 7 / 8);
     expect(lighter.ops[0].opcode).toBe(Opcode.FULLY_CONNECTED);
+    // A lower minimum saving stores it coded.
+    const opted = pruned(undefined, 0.1);
+    expect(selectEncodings(opted, { mode: "auto", minSaving: 0, measure: () => { throw new Error("timed"); } })[0]).toMatchObject({ storage: "sparse", encoding: "coded" });
   });
 
   it("measured: 4x8-pruned layers go sparse, the compiled model is smaller and gives the same bytes", () => {

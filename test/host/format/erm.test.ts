@@ -6,8 +6,22 @@ import { HEADER_BYTES, LIMITS, SECTION, SectionName } from "../../../host/format
 import { tinyModel } from "../../helpers/tiny-model.js";
 import { patch, sectionSpan, tensorRecord, opRecord, fixCrc } from "../../helpers/erm-patch.js";
 import { RawRuntime } from "../../helpers/runtime-raw.js";
+import { sparseHeader } from "../../../host/format/sparse-weights.js";
+import { compileGraph } from "../../../firmware-tools/lib/compile/compile.js";
+import { sparseLayerGraph } from "../../../firmware-tools/lib/bench/sparse-layer.js";
+import { applyMask, magnitudeMask } from "../../../firmware-tools/lib/prune/mask.js";
 
 const good = writeErm(tinyModel());
+
+/** A pruned FC 24 -> 8 whose weights the compiler stores coded (kind 2), so mutations reach the range decoder. */
+function codedSparseFile(): Uint8Array {
+  const l = sparseLayerGraph({ kind: "fc", K: 24, N: 8, seed: 21 });
+  applyMask(l.weights, magnitudeMask(l.weights, 0.7));
+  const m = compileGraph(l.g, { sparse: "size" }).model;
+  if (sparseHeader(m.tensors[m.ops[0].inputs[1]].data!).kind !== 2) throw new Error("the fuzz's sparse model is not coded");
+  return writeErm(m);
+}
+const codedGood = codedSparseFile();
 
 function tsCode(bytes: Uint8Array, skipChecksum = false): string {
   try {
@@ -176,12 +190,12 @@ export function mutate(src: Uint8Array, rand: () => number): Uint8Array {
 
 describe("mutation fuzzing (short run; npm run fuzz runs more)", () => {
   const count = Number(process.env.EDGERUN_FUZZ_COUNT ?? 100000);
-  it(`${count} mutated files: typed errors or a clean run, never a trap`, () => {
+  it(`${count} mutated files (a dense model, a coded sparse one): typed errors or a clean run, never a trap`, () => {
     const rand = rng(12345);
     const runtimes = [new RawRuntime("simd"), new RawRuntime("mvp")];
     const seen = new Map<string, number>();
     for (let i = 0; i < count; i++) {
-      const f = mutate(good, rand);
+      const f = mutate((i >> 1) & 1 ? codedGood : good, rand);
       const ts = tsCode(f);
       const rt = runtimes[i & 1].load(f);
       expect(rt.startsWith("INVOKE_")).toBe(false);
