@@ -1,7 +1,8 @@
 // The sparse kernel family (FULLY_CONNECTED_SPARSE, CONV_2D_SPARSE) against the dense reference
 // kernel on the same pruned weights, byte for byte, in both builds and both tiers: tile edges
 // (N not a multiple of 4, K not a multiple of 8, odd pixel counts), sparsities 0..99%, empty
-// output channels, column gaps over 255 (zero bridge blocks), strides and fused residual ADDs.
+// output channels and channel groups, column gaps over 255 (zero bridge blocks), strides, fused
+// residual ADDs, and requantization rounding ties.
 // Each sparse op runs both ways its run bits allow: the sparse kernel, and (bits clear) the
 // weights expanded at load and run by the dense kernels. The bitmap and coded encodings and k x k
 // convs (CONV_2D_SPARSE with a filter size) are only ever expanded: bits clear, same bytes as dense.
@@ -18,7 +19,18 @@ import { SparseEncoding, expandOnlyEncoding, toSparseOp } from "../../firmware-t
 import { SparseLayerSpec, randomInputs, sparseLayerGraph } from "../../firmware-tools/lib/bench/sparse-layer.js";
 import { applyMask, magnitudeMask } from "../../firmware-tools/lib/prune/mask.js";
 
-interface Case { name: string; spec: SparseLayerSpec; block?: [number, number]; emptyRows?: boolean; shifts?: number[] }
+interface Case {
+  name: string;
+  spec: SparseLayerSpec;
+  block?: [number, number];
+  /** Channel 0 without weights; emptyGroup: channels 4..7 (a whole group of 4) without weights. */
+  emptyRows?: boolean;
+  emptyGroup?: boolean;
+  /** Per-channel shifts and multipliers (cycled over the channels); weights cut to -3..3. */
+  shifts?: number[];
+  mults?: number[];
+  smallWeights?: boolean;
+}
 
 const cases: Case[] = [
   { name: "fc 8->4", spec: { kind: "fc", K: 8, N: 4 } },
@@ -34,11 +46,15 @@ const cases: Case[] = [
   { name: "conv1x1 2x3 24->12 +residual", spec: { kind: "conv1x1", K: 24, N: 12, h: 2, w: 3, residual: true } },
   { name: "conv1x1 4x4 s2 32->20, 4x4 blocks", spec: { kind: "conv1x1", K: 32, N: 20, h: 4, w: 4, stride: 2 }, block: [4, 4] },
   // qs8_spmm_8x4__simd (>= 8 output pixels, N % 4 == 0): pixel counts off 4/8/16, K off 16 and odd.
-  { name: "spmm conv1x1 13x1 20->8 (13 pixels, K = 16 + 4)", spec: { kind: "conv1x1", K: 20, N: 8, h: 13, w: 1 }, emptyRows: true },
+  { name: "spmm conv1x1 13x1 20->8 (13 pixels, K = 16 + 4)", spec: { kind: "conv1x1", K: 20, N: 8, h: 13, w: 1 }, emptyRows: true, emptyGroup: true },
   { name: "spmm conv1x1 5x5 7->4 (K odd)", spec: { kind: "conv1x1", K: 7, N: 4, h: 5, w: 5 } },
   { name: "spmm conv1x1 6x6 s2 32->12 (9 pixels), 4x8 blocks", spec: { kind: "conv1x1", K: 32, N: 12, h: 6, w: 6, stride: 2 }, block: [4, 8] },
   { name: "spmm fc 40->16 x9 batches", spec: { kind: "fc", K: 40, N: 16, batches: 9 }, emptyRows: true },
-  { name: "spmm conv1x1 4x5 16->16 +residual, 4x8 blocks", spec: { kind: "conv1x1", K: 16, N: 16, h: 4, w: 5, residual: true }, block: [4, 8] },
+  { name: "spmm conv1x1 4x5 16->16 +residual, 4x8 blocks", spec: { kind: "conv1x1", K: 16, N: 16, h: 4, w: 5, residual: true }, block: [4, 8], emptyGroup: true },
+  { name: "spmm conv1x1 7x5 33->12 +residual (35 pixels)", spec: { kind: "conv1x1", K: 33, N: 12, h: 7, w: 5, residual: true }, emptyGroup: true },
+  // Multipliers 2^30 and 3 * 2^29 with small accumulators: SRDHM and the rounding shift hit exact
+  // halves often, positive and negative (TFLite rounds the first half up, the second away from 0).
+  { name: "spmm conv1x1 6x4 16->8, rounding ties", spec: { kind: "conv1x1", K: 16, N: 8, h: 6, w: 4 }, shifts: [-3, -1, 0, -5, 1], mults: [1 << 30, 3 << 29], smallWeights: true },
   { name: "spmm conv1x1 8x3 48->8, shifts -1..2 (left shifts, e = 0)", spec: { kind: "conv1x1", K: 48, N: 8, h: 8, w: 3 }, shifts: [-1, 0, 1, 2] },
   { name: "spmm conv1x1 8x3 48->8, a left shift of 7 (the SIMD build keeps the other kernels)", spec: { kind: "conv1x1", K: 48, N: 8, h: 8, w: 3 }, shifts: [7, -3] },
   // k x k convs: stored sparse, expanded at load (run bits 0), the dense conv kernels run them.
@@ -65,17 +81,21 @@ function sparseModel(model: ErmModel, enc: SparseEncoding, run = SPARSE_RUN_ALL)
 
 const RUNS: [string, number][] = [["sparse kernel", SPARSE_RUN_ALL], ["expanded to dense", 0]];
 
-describe.each(cases)("$name", ({ spec, block, emptyRows, shifts }) => {
+describe.each(cases)("$name", ({ spec, block, emptyRows, emptyGroup, shifts, mults, smallWeights }) => {
   it.each(SPARSITIES)("sparsity %f: sparse == dense reference, both builds, both tiers, sparse and expanded", (s) => {
     const { g, weights } = sparseLayerGraph({ ...spec, seed: Math.round(s * 1000) + spec.K });
     const kk = spec.kind === "conv" ? (spec.k ?? 3) ** 2 : 1;
     const opts = { rows: spec.N, cols: spec.K * kk, block: block && s > 0 ? block : undefined };
     applyMask(weights, magnitudeMask(weights, s, opts));
+    if (smallWeights) weights.forEach((w, i) => (weights[i] = w % 4));
     if (emptyRows) weights.fill(0, 0, spec.K * kk); // an empty first channel
-    if (shifts) {
-      const t = g.tensors.find((x) => x.name === "shift")!;
-      new Int8Array(t.data!.buffer, t.data!.byteOffset, spec.N).forEach((_, i, a) => (a[i] = shifts[i % shifts.length]));
-    }
+    if (emptyGroup) weights.fill(0, 4 * spec.K * kk, 8 * spec.K * kk);
+    const setWords = (name: string, v: number[], Words: Int8ArrayConstructor | Int32ArrayConstructor) => {
+      const t = g.tensors.find((x) => x.name === name)!;
+      new Words(t.data!.buffer, t.data!.byteOffset, spec.N).forEach((_, i, a) => (a[i] = v[i % v.length]));
+    };
+    if (shifts) setWords("shift", shifts, Int8Array); // the .erm's dtypes: int8 shifts, int32 multipliers
+    if (mults) setWords("mult", mults, Int32Array);
     const { model } = compileGraph(g);
     const dense = writeErm(model);
     const sizes = model.inputs.map((t) => model.tensors[t].shape.reduce((a, b) => a * b, 1));

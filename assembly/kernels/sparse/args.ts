@@ -1,4 +1,4 @@
-import { AddParams } from "../args";
+import { AddParams, shiftAt } from "../args";
 
 /**
  * FULLY_CONNECTED_SPARSE and CONV_2D_SPARSE (1x1): for every output pixel (oy, ox) and output
@@ -37,7 +37,7 @@ import { AddParams } from "../args";
   add: AddParams | null = null;
   /** SIMD build: 4x8 chunk packing made at load (0 = run the scalar kernel on the blob). */
   packed: usize = 0;
-  /** SIMD build: qs8_spmm_8x4__simd's plan (spmm-simd.ts), made at load for many-pixel layers (0 = none). */
+  /** SIMD build: qs8_spmm_8x4__simd's plan (spmm-plan.ts), made at load for many-pixel layers (0 = none). */
   spmm: usize = 0;
   /**
    * The blob's encoding: 0 blocks (above), 1 bitmap (steps = the [N][ceil(K/8)] bitmap, values =
@@ -45,4 +45,15 @@ import { AddParams } from "../args";
    * are only expanded at load, never run.
    */
   kind: i32 = 0;
+}
+
+// The per-channel requantization words (multStride 0: one for all channels). Every sparse
+// kernel reads them through these two, so their storage is described in one place.
+// @ts-ignore: decorator
+@inline export function channelMult(a: SparseArgs, o: i32): i32 {
+  return load<i32>(a.mult + <usize>(o * a.multStride));
+}
+// @ts-ignore: decorator
+@inline export function channelShift(a: SparseArgs, o: i32): i32 {
+  return shiftAt(a.shift, o, a.multStride);
 }

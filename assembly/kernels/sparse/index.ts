@@ -2,7 +2,8 @@ import { SparseArgs } from "./args";
 import { qs8_spmm__ref } from "./ref";
 import { qs8_spmm_blk__mvp } from "./mvp";
 import { qs8_spmm_4x8__simd, sparsePackSimd } from "./simd";
-import { qs8_spmm_8x4__simd, spmmPlan } from "./spmm-simd";
+import { qs8_spmm_8x4__simd } from "./spmm-simd";
+import { spmmPlan } from "./spmm-plan";
 import { SPARSE_REF, SPARSE_SIMD, SPARSE_SPMM_SIMD, sparseSelect } from "./variants";
 
 /**

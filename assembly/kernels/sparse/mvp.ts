@@ -1,5 +1,4 @@
-import { shiftAt } from "../args";
-import { SparseArgs } from "./args";
+import { SparseArgs, channelMult, channelShift } from "./args";
 import { requantizeScalar, storeOutput } from "../common/fused-add";
 
 // Per-row accumulators and weight sums of one row group (R <= 8): static memory, so the MVP
@@ -9,8 +8,7 @@ const accs: usize = memory.data(64, 16);
 // @ts-ignore: decorator
 @inline function finish(a: SparseArgs, acc: i32, o: i32, pix: usize): void {
   if (a.bias != 0) acc += load<i32>(a.bias + (<usize>o << 2));
-  const q = requantizeScalar(acc, load<i32>(a.mult + <usize>(o * a.multStride)),
-    shiftAt(a.shift, o, a.multStride), a.outputOffset, a.actMin, a.actMax);
+  const q = requantizeScalar(acc, channelMult(a, o), channelShift(a, o), a.outputOffset, a.actMin, a.actMax);
   storeOutput(a.output, pix + <usize>o, q, a.residual, a.add);
 }
 

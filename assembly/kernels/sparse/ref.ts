@@ -1,5 +1,4 @@
-import { shiftAt } from "../args";
-import { SparseArgs } from "./args";
+import { SparseArgs, channelMult, channelShift } from "./args";
 import { requantize, storeOutput } from "../common/fused-add";
 
 /**
@@ -29,8 +28,7 @@ export function qs8_spmm__ref(a: SparseArgs): void {
             }
           }
           if (a.bias != 0) acc += load<i32>(a.bias + (<usize>o << 2));
-          const q = requantize(acc, load<i32>(a.mult + <usize>(o * a.multStride)),
-            shiftAt(a.shift, o, a.multStride), a.outputOffset, a.actMin, a.actMax);
+          const q = requantize(acc, channelMult(a, o), channelShift(a, o), a.outputOffset, a.actMin, a.actMax);
           storeOutput(a.output, pix + <usize>o, q, a.residual, a.add);
         }
         k += n;
