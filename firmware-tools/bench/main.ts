@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { Interpreter } from "../../host/runtime/runtime.js";
 import { packageRoot } from "../../host/runtime/paths.js";
 import { convertFile } from "../lib/model/convert.js";
-import { median } from "../lib/model/bench.js";
+import { Runner, median, timeInterleaved } from "../lib/model/bench.js";
 import { loadTfliteWasm } from "../lib/bench/tflite-wasm.js";
 import { convLayerModel } from "../lib/bench/conv-layer.js";
 import { sharedDir } from "../lib/demo/shared.js";
@@ -22,22 +22,9 @@ const MODELS = { kws: "kws_ref_model.tflite", ic: "pretrainedResnet_quant.tflite
 const ROUNDS = Number(process.env.EDGERUN_BENCH_ROUNDS ?? 15);
 const PER_ROUND = Number(process.env.EDGERUN_BENCH_RUNS ?? 40);
 
-type Runner = { name: string; run: () => void };
-
+/** Rounds interleaved across runners (lib/model/bench.ts), this benchmark's rounds and runs per round. */
 function interleaved(runners: Runner[]): Map<string, number[]> {
-  const samples = new Map(runners.map((r) => [r.name, [] as number[]]));
-  for (const r of runners) for (let i = 0; i < 30; i++) r.run(); // warm-up (tier-up in V8)
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const r of runners) {
-      const s = samples.get(r.name)!;
-      for (let i = 0; i < PER_ROUND; i++) {
-        const t0 = process.hrtime.bigint();
-        r.run();
-        s.push(Number(process.hrtime.bigint() - t0) / 1000);
-      }
-    }
-  }
-  return samples;
+  return timeInterleaved(runners, ROUNDS, PER_ROUND);
 }
 
 async function main(): Promise<void> {

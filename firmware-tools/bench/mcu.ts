@@ -11,7 +11,7 @@ import { transpile } from "@bytecodealliance/jco";
 import { Interpreter } from "../../host/runtime/runtime.js";
 import { packageRoot } from "../../host/runtime/paths.js";
 import { convertFile } from "../lib/model/convert.js";
-import { median, timeCalls } from "../lib/model/bench.js";
+import { median, timeCalls, timeInterleaved } from "../lib/model/bench.js";
 import { sharedDir } from "../lib/demo/shared.js";
 import { makePtyPair } from "../lib/serial/pty-pair.js";
 import { SimulatedDevice } from "../lib/mcu-sim/sim-port.js";
@@ -47,11 +47,13 @@ function mvpTimes(say: (l: string) => void): void {
   say("|---|---|---|---|");
   for (const name of Object.keys(MODELS) as Name[]) {
     const { bytes } = convertFile(modelPath(name));
-    const [mvp, simd] = (["mvp", "simd"] as const).map((build) => {
+    const runners = (["mvp", "simd"] as const).map((build) => {
       const it = Interpreter.load(bytes, { build });
       it.inputs[0].set(sample(name));
-      return median(timeCalls(() => it.invoke(), 300, 50));
+      return { name: build, run: () => it.invoke() };
     });
+    const t = timeInterleaved(runners, 10, 30, 50);
+    const [mvp, simd] = ["mvp", "simd"].map((b) => median(t.get(b)!));
     say(`| ${name} | ${mvp.toFixed(1)} | ${simd.toFixed(1)} | ${(mvp / simd).toFixed(1)}x |`);
   }
 }
@@ -74,8 +76,8 @@ async function componentOverhead(say: (l: string) => void, work: string): Promis
     rt.load(bytes);
     const core = Interpreter.load(bytes, { build: "simd" });
     const input = sample(name);
-    const c = median(timeCalls(() => core.run(input)[0].slice(), 300, 50));
-    const k = median(timeCalls(() => rt.run(input), 300, 50));
+    const t = timeInterleaved([{ name: "core", run: () => core.run(input)[0].slice() }, { name: "component", run: () => rt.run(input) }], 10, 30, 50);
+    const c = median(t.get("core")!), k = median(t.get("component")!);
     const d = median(timeCalls(() => rt.describe(), 1000, 100));
     say(`| ${name} | ${c.toFixed(1)} | ${k.toFixed(1)} | ${(k - c).toFixed(1)} | ${d.toFixed(2)} |`);
   }
@@ -92,13 +94,13 @@ export async function benchMcu(say: (line: string) => void): Promise<void> {
     say("");
     say("## MVP build (the WASM3 build) per inference in V8");
     say("");
-    say("Medians over 300 runs after 50 warm-up runs, sample input. WASM3 on this machine runs the same scalar code about 15x slower than V8 (docs FACTS).");
+    say("Medians over 10 interleaved rounds of 30 runs (the two builds alternating) after 50 warm-up runs, sample input. WASM3 on this machine runs the same scalar code about 15x slower than V8 (docs FACTS).");
     say("");
     mvpTimes(say);
     say("");
     say("## WebAssembly component (jco-transpiled, in Node) vs the core SIMD module");
     say("");
-    say("Both copy the input in and the output out per call; the difference is the canonical ABI lifting and lowering.");
+    say("Both copy the input in and the output out per call, timed in interleaved rounds (10 x 30 calls each); the difference is the canonical ABI lifting and lowering.");
     say("");
     await componentOverhead(say, work);
   } finally {

@@ -25,6 +25,29 @@ export function quantile(xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 }
 
+export type Runner = { name: string; run: () => void };
+
+/**
+ * Side-by-side timing: each runner warmed up, then `rounds` rounds in which every runner makes
+ * `perRound` timed calls in turn, so machine noise hits all runners alike. Microseconds per call,
+ * by runner name.
+ */
+export function timeInterleaved(runners: Runner[], rounds: number, perRound: number, warmup = 30): Map<string, number[]> {
+  const samples = new Map(runners.map((r) => [r.name, [] as number[]]));
+  for (const r of runners) for (let i = 0; i < warmup; i++) r.run(); // tier-up in V8
+  for (let round = 0; round < rounds; round++) {
+    for (const r of runners) {
+      const s = samples.get(r.name)!;
+      for (let i = 0; i < perRound; i++) {
+        const t0 = process.hrtime.bigint();
+        r.run();
+        s.push(Number(process.hrtime.bigint() - t0) / 1000);
+      }
+    }
+  }
+  return samples;
+}
+
 /** Times fn over `runs` calls after `warmup`, returns microseconds per call. */
 export function timeCalls(fn: () => void, runs: number, warmup: number): number[] {
   for (let i = 0; i < warmup; i++) fn();
