@@ -1,6 +1,8 @@
 // Helpers to damage .erm files on purpose: locate sections and fields, patch, fix the CRC.
 
 import { crc32 } from "../../host/format/crc32.js";
+import { readErm } from "../../host/format/erm-reader.js";
+import { EdgerunError } from "../../host/format/errors.js";
 import { HEADER_BYTES, SECTION, SECTION_ENTRY_BYTES, SectionName, TENSOR_RECORD_BYTES, OP_RECORD_BYTES } from "../../host/format/erm-types.js";
 
 export function sectionSpan(file: Uint8Array, name: SectionName): { entry: number; offset: number; length: number } {
@@ -31,4 +33,15 @@ export function tensorRecord(file: Uint8Array, t: number): number {
 
 export function opRecord(file: Uint8Array, op: number): number {
   return sectionSpan(file, "OPS").offset + 4 + op * OP_RECORD_BYTES;
+}
+
+/** The TypeScript reader's verdict on a file: "OK" or the EdgerunError code (anything else is rethrown). */
+export function tsCode(bytes: Uint8Array, skipChecksum = false): string {
+  try {
+    readErm(bytes, { skipChecksum });
+    return "OK";
+  } catch (e) {
+    if (e instanceof EdgerunError) return e.code;
+    throw e;
+  }
 }

@@ -1,10 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { writeErm } from "../../../host/format/erm-writer.js";
 import { readErm } from "../../../host/format/erm-reader.js";
-import { EdgerunError } from "../../../host/format/errors.js";
 import { HEADER_BYTES, LIMITS, SECTION, SectionName } from "../../../host/format/erm-types.js";
 import { tinyModel } from "../../helpers/tiny-model.js";
-import { patch, sectionSpan, tensorRecord, opRecord, fixCrc } from "../../helpers/erm-patch.js";
+import { patch, sectionSpan, tensorRecord, opRecord, fixCrc, tsCode } from "../../helpers/erm-patch.js";
 import { RawRuntime } from "../../helpers/runtime-raw.js";
 import { sparseHeader } from "../../../host/format/sparse-weights.js";
 import { compileGraph } from "../../../firmware-tools/lib/compile/compile.js";
@@ -23,15 +22,6 @@ function codedSparseFile(): Uint8Array {
 }
 const codedGood = codedSparseFile();
 
-function tsCode(bytes: Uint8Array, skipChecksum = false): string {
-  try {
-    readErm(bytes, { skipChecksum });
-    return "OK";
-  } catch (e) {
-    if (e instanceof EdgerunError) return e.code;
-    throw e;
-  }
-}
 
 describe(".erm container", () => {
   it("round-trips every field", () => {

@@ -7,7 +7,6 @@ import { describe, expect, it } from "vitest";
 import { DType, Opcode } from "../../../host/format/opcodes.js";
 import { writeErm } from "../../../host/format/erm-writer.js";
 import { readErm } from "../../../host/format/erm-reader.js";
-import { EdgerunError } from "../../../host/format/errors.js";
 import type { ErmModel } from "../../../host/format/erm-types.js";
 import { quantizeMultiplier, requantBytes } from "../../../host/format/quant-params.js";
 import { SPARSE_KIND_CODED, bitmapBytes, decodeSparse, encodeCoded, sparseHeader } from "../../../host/format/sparse-weights.js";
@@ -19,6 +18,7 @@ import { toSparseOp } from "../../../firmware-tools/lib/compile/sparse-encode.js
 import { rng } from "../../../firmware-tools/lib/bench/sparse-layer.js";
 import { applyMask, magnitudeMask, nmMask } from "../../../firmware-tools/lib/prune/mask.js";
 import { RawRuntime } from "../../helpers/runtime-raw.js";
+import { tsCode } from "../../helpers/erm-patch.js";
 
 /** Laplacian-ish int8 weights (small magnitudes common, as in trained layers), a share `s` zeroed by magnitude. */
 function weights(rows: number, cols: number, s: number, seed: number): Int8Array {
@@ -160,15 +160,6 @@ describe("coded sparse weights: the two decoders agree", () => {
   const w = weights(rows, cols, 0.6, 14);
   const dense = probeModel(w, rows, cols);
   const rt = { simd: new RawRuntime("simd"), mvp: new RawRuntime("mvp") };
-  const tsCode = (bytes: Uint8Array) => {
-    try {
-      readErm(bytes);
-      return "OK";
-    } catch (e) {
-      if (e instanceof EdgerunError) return e.code;
-      throw e;
-    }
-  };
   it.each(MODELS.slice(1))("every single-bit flip of a %s stream: the same code in the TypeScript reader and both builds", (_how, model) => {
     const blob = encodeCoded(w, rows, cols, model);
     const seen = new Set<string>();

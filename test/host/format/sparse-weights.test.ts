@@ -6,7 +6,6 @@
 import { describe, expect, it } from "vitest";
 import { writeErm } from "../../../host/format/erm-writer.js";
 import { Opcode } from "../../../host/format/opcodes.js";
-import { readErm } from "../../../host/format/erm-reader.js";
 import { EdgerunError } from "../../../host/format/errors.js";
 import type { ErmModel } from "../../../host/format/erm-types.js";
 import { SPARSE_RUN_ALL, SPARSE_RUN_MVP, SPARSE_RUN_SIMD, bitmapBytes, decodeSparse, encodeBitmap, encodeSparse, sparseHeader, SparseBlock } from "../../../host/format/sparse-weights.js";
@@ -15,7 +14,7 @@ import { compileGraph } from "../../../firmware-tools/lib/compile/compile.js";
 import { toSparseOp } from "../../../firmware-tools/lib/compile/sparse-encode.js";
 import { rng, sparseLayerGraph } from "../../../firmware-tools/lib/bench/sparse-layer.js";
 import { applyMask, magnitudeMask } from "../../../firmware-tools/lib/prune/mask.js";
-import { patch, sectionSpan, tensorRecord, fixCrc } from "../../helpers/erm-patch.js";
+import { patch, sectionSpan, tensorRecord, fixCrc, tsCode } from "../../helpers/erm-patch.js";
 import { RawRuntime } from "../../helpers/runtime-raw.js";
 
 function randomSparse(rows: number, cols: number, s: number, seed: number): Int8Array {
@@ -135,15 +134,6 @@ const countsAt = blobAt + 16, stepsAt = countsAt + 2 * (hdr.rows / hdr.blockRows
 /** The same file with other run bits (same layout: only the last parameter word differs). */
 const withRun = (bits: number) => patch(good, (dv) => dv.setInt32(runAt, bits, true));
 
-function tsCode(bytes: Uint8Array): string {
-  try {
-    readErm(bytes);
-    return "OK";
-  } catch (e) {
-    if (e instanceof EdgerunError) return e.code;
-    throw e;
-  }
-}
 
 // [name, file, TypeScript reader code, runtime code]: the TypeScript reader checks the blob on its
 // own; the runtime also checks it against the op's shapes.
