@@ -20,9 +20,9 @@ export function registerInspect(program: Command): void {
       console.log(`${r.name} ${r.version}: ${fmt(r.fileBytes)} bytes, ${r.ops.length} ops, ${fmt(r.macs)} MACs, weights ${fmt(r.weightBytes)} bytes, arena ${fmt(r.arenaBytes)} bytes, ${r.golden} golden vector(s)`);
       for (const x of r.inputs) console.log(`input  ${x.name} ${x.dtype}[${x.shape.join(",")}] scale ${x.scale} zp ${x.zeroPoint}`);
       for (const x of r.outputs) console.log(`output ${x.name} ${x.dtype}[${x.shape.join(",")}] scale ${x.scale} zp ${x.zeroPoint}`);
-      console.log("\n  #  op                     output shape      MACs     weights  scratch");
+      console.log("\n  #  op                     output shape      MACs     weights  scratch  encoding");
       for (const op of r.ops) {
-        console.log(`${String(op.index).padStart(3)}  ${op.op.padEnd(22)} ${`[${op.outputShape.join(",")}]`.padEnd(16)} ${fmt(op.macs).padStart(10)} ${fmt(op.weightBytes).padStart(10)} ${fmt(op.scratchBytes).padStart(8)}`);
+        console.log(`${String(op.index).padStart(3)}  ${op.op.padEnd(22)} ${`[${op.outputShape.join(",")}]`.padEnd(16)} ${fmt(op.macs).padStart(10)} ${fmt(op.weightBytes).padStart(10)} ${fmt(op.scratchBytes).padStart(8)}  ${op.encoding}`.trimEnd());
       }
       console.log(`\nmemory plan (arena ${fmt(r.arenaBytes)} bytes): offset, bytes, lifetime over ops, tensors`);
       for (const line of r.plan) console.log(line);

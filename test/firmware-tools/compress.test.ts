@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { compressOnnx } from "../../firmware-tools/lib/compress/compress.js";
 import { decodeModel, onnx } from "../../firmware-tools/lib/import/onnx/proto.js";
 import { readErm } from "../../host/format/erm-reader.js";
+import { inspectModel } from "../../firmware-tools/lib/model/inspect.js";
 import { edgerun } from "../helpers/cli.js";
 
 const ex = join(__dirname, "../../examples/digits");
@@ -39,6 +40,8 @@ describe("compress the digits MLP", () => {
     expect(small.bytes.length * 8).toBeLessThanOrEqual(readFileSync(mlp).length);
     expect(small.report.float.accuracy! - small.report.pruned!.accuracy!).toBeLessThanOrEqual(0.015);
     expect(small.report.layers.map((l) => l.encoding)).toContain("sparse coded, expanded at load");
+    // inspect reads the same labels back from the file
+    expect(inspectModel(readErm(small.bytes), small.bytes.length).ops.map((o) => o.encoding)).toEqual(small.report.layers.map((l) => l.encoding));
   });
 
   it("reports layers, SQNR, latency in both builds, and metadata devices need", () => {

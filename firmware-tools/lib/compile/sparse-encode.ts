@@ -4,7 +4,7 @@
 
 import { DType, Opcode, TensorKind } from "../../../host/format/opcodes.js";
 import type { ErmModel, ErmOp, ErmTensor } from "../../../host/format/erm-types.js";
-import { SPARSE_RUN_ALL, SparseBlock, bitmapBytes, blockFits, encodeBitmap, encodeCoded, encodeSparse } from "../../../host/format/sparse-weights.js";
+import { SPARSE_KIND_BITMAP, SPARSE_KIND_CODED, SPARSE_RUN_ALL, SPARSE_RUN_BITS, SparseBlock, bitmapBytes, blockFits, encodeBitmap, encodeCoded, encodeSparse, sparseHeader } from "../../../host/format/sparse-weights.js";
 
 /**
  * A sparse encoding: R x C blocks (the sparse kernels read them), or the bitmap or its entropy
@@ -15,6 +15,26 @@ export type SparseEncoding = SparseBlock | "bitmap" | "coded";
 /** Encodings no kernel reads: stored only, expanded at load (run bits 0). */
 export function expandOnlyEncoding(enc: SparseEncoding): enc is "bitmap" | "coded" {
   return enc === "bitmap" || enc === "coded";
+}
+
+/**
+ * How a layer's weights are stored, as the compress report and inspect print it: "dense", or
+ * "sparse <form>, runs sparse: simd+mvp" / "sparse <form>, expanded at load" (form: "4x8 blocks",
+ * "bitmap", "coded"; runs: the builds that run the sparse kernel).
+ */
+export function encodingLabel(form: string | null, runs: string[]): string {
+  if (form === null) return "dense";
+  return runs.length ? `sparse ${form}, runs sparse: ${runs.join("+")}` : `sparse ${form}, expanded at load`;
+}
+
+/** The stored encoding of a FULLY_CONNECTED_SPARSE / CONV_2D_SPARSE op's weights (from the blob header and the run bits). */
+export function storedEncodingLabel(op: ErmOp, tensors: ErmTensor[]): string {
+  const w = tensors[op.inputs[1]];
+  if ((op.opcode !== Opcode.FULLY_CONNECTED_SPARSE && op.opcode !== Opcode.CONV_2D_SPARSE) || !w?.data) return "dense";
+  const h = sparseHeader(w.data);
+  const form = h.kind === SPARSE_KIND_BITMAP ? "bitmap" : h.kind === SPARSE_KIND_CODED ? "coded" : `${h.blockRows}x${h.blockCols} blocks`;
+  const bits = op.params[op.params.length - 1];
+  return encodingLabel(form, (["simd", "mvp"] as const).filter((b) => bits & SPARSE_RUN_BITS[b]));
 }
 
 /** The weight matrix of an op that has a sparse twin: rows = output channels, cols = input channels. */

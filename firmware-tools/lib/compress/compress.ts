@@ -19,6 +19,7 @@ import { runFloat } from "../quantize/float-exec.js";
 import { applyPreprocessing, Preprocessing } from "../quantize/preprocess.js";
 import { compileGraph } from "../compile/compile.js";
 import type { EncodingChoice } from "../compile/sparse-select.js";
+import { encodingLabel } from "../compile/sparse-encode.js";
 import { Graph, opMacs } from "../compile/graph.js";
 import { chooseSparsities, checkSparsity, pruneChannels, weightMatrix } from "../prune/index.js";
 import { benchInterpreter } from "../model/bench.js";
@@ -224,10 +225,9 @@ function floatAccuracy(g: FGraph, data: Labelled, pre: Preprocessing | undefined
 
 /** How a layer's weights are stored, and which builds run the sparse kernel on them. */
 function encodingOf(e: EncodingChoice | undefined): string {
-  if (!e || e.storage === "dense") return "dense";
+  if (!e || e.storage === "dense") return encodingLabel(null, []);
   const runs = (Object.keys(e.runSparse) as (keyof typeof e.runSparse)[]).filter((b) => e.runSparse[b]);
-  const form = e.encoding === "blocks" ? `${e.block.join("x")} blocks` : e.encoding;
-  return runs.length ? `sparse ${form}, runs sparse: ${runs.join("+")}` : `sparse ${form}, expanded at load`;
+  return encodingLabel(e.encoding === "blocks" ? `${e.block.join("x")} blocks` : e.encoding, runs);
 }
 
 function layerRows(model: ErmModel, src: { graph: Graph; layers: LayerReport[] }, g: FGraph, sparsity: Map<string, number>, encodings: EncodingChoice[]): LayerRow[] {

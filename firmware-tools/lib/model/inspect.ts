@@ -1,9 +1,10 @@
 // inspect: a structured description of an .erm (ops, tensors, weights, MACs, memory plan).
 
-import { DTYPE_BYTES, DTYPE_NAMES, TensorKind, opcodeName } from "../../../host/format/opcodes.js";
+import { DType, DTYPE_BYTES, DTYPE_NAMES, TensorKind, opcodeName } from "../../../host/format/opcodes.js";
 import type { ErmModel } from "../../../host/format/erm-types.js";
 import { opMacs } from "../compile/graph.js";
 import { planMemory, formatPlan } from "../compile/plan.js";
+import { storedEncodingLabel } from "../compile/sparse-encode.js";
 
 export interface InspectReport {
   name: string;
@@ -15,7 +16,8 @@ export interface InspectReport {
   inputs: { name: string; dtype: string; shape: number[]; scale: number; zeroPoint: number }[];
   outputs: { name: string; dtype: string; shape: number[]; scale: number; zeroPoint: number }[];
   labels?: string[];
-  ops: { index: number; op: string; inputs: number[]; output: number; outputShape: number[]; macs: number; weightBytes: number; scratchBytes: number }[];
+  /** encoding: how the op's weights are stored ("dense", "sparse coded, expanded at load", ...; "" without weights). */
+  ops: { index: number; op: string; inputs: number[]; output: number; outputShape: number[]; macs: number; weightBytes: number; scratchBytes: number; encoding: string }[];
   tensors: { index: number; name: string; dtype: string; shape: number[]; kind: string; offset: number; bytes: number }[];
   plan: string[];
   golden: number;
@@ -36,6 +38,7 @@ export function inspectModel(model: ErmModel, fileBytes: number): InspectReport 
     macs: opMacs(op, t),
     weightBytes: op.inputs.filter((i) => i >= 0 && t[i].kind === TensorKind.CONSTANT).reduce((a, i) => a + bytes(i), 0),
     scratchBytes: op.scratch >= 0 ? bytes(op.scratch) : 0,
+    encoding: op.inputs.some((i) => i >= 0 && t[i].kind === TensorKind.CONSTANT && t[i].dtype === DType.INT8) ? storedEncodingLabel(op, t) : "",
   }));
   const named = model.tensors.map((x, i) => ({ ...x, name: name(i) }));
   return {
