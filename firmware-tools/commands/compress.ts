@@ -7,6 +7,7 @@ import { EdgerunError } from "../../host/format/errors.js";
 import { compressOnnx, CompressOptions } from "../lib/compress/compress.js";
 import { formatReport, reportHtml } from "../lib/compress/report.js";
 import { readText } from "./convert.js";
+import { CALIB_METHODS } from "../lib/quantize/calibrate.js";
 
 function parseFraction(v: string): number {
   const n = Number(v.endsWith("%") ? Number(v.slice(0, -1)) / 100 : v);
@@ -51,7 +52,7 @@ export function registerCompress(program: Command): void {
     .argument("<model>", "float ONNX model")
     .requiredOption("--calib <data>", "calibration inputs: .npy, .csv, .jsonl or raw float32")
     .requiredOption("-o, --output <file>", "the .erm to write")
-    .option("--calib-method <method>", "minmax, percentile, mse or auto (best SQNR per layer)", "minmax")
+    .option("--calib-method <method>", "minmax, percentile, mse, entropy (KL divergence) or auto (best SQNR per layer)", "minmax")
     .option("--calib-limit <n>", "use at most n calibration samples", parseNumber)
     .option("--eval <data>", "labelled data for accuracy: CSV with the label last, or JSON Lines {input, label}")
     .option("--prune <sparsity>", "magnitude-prune this fraction of weights (0.7 or 70%)", parseFraction)
@@ -70,7 +71,7 @@ export function registerCompress(program: Command): void {
     .option("--report <file...>", "also write the report as .json and/or .html")
     .option("--no-progress", "no progress bar")
     .action(async (model: string, o: Opts) => {
-      if (!["minmax", "percentile", "mse", "auto"].includes(o.calibMethod)) throw new EdgerunError("CLI_BAD_OPTION", `--calib-method must be minmax, percentile, mse or auto, not ${o.calibMethod}`);
+      if (!([...CALIB_METHODS, "auto"] as string[]).includes(o.calibMethod)) throw new EdgerunError("CLI_BAD_OPTION", `--calib-method must be ${CALIB_METHODS.join(", ")} or auto, not ${o.calibMethod}`);
       if (!["auto", "size", "always", "never"].includes(o.sparse)) throw new EdgerunError("CLI_BAD_OPTION", `--sparse must be auto, size, always or never, not ${o.sparse}`);
       if (!["layer", "global"].includes(o.pruneScope)) throw new EdgerunError("CLI_BAD_OPTION", `--prune-scope must be layer or global, not ${o.pruneScope}`);
       for (const r of o.report ?? []) if (![".json", ".html"].includes(extname(r))) throw new EdgerunError("CLI_BAD_OPTION", `--report files end in .json or .html: ${r}`);

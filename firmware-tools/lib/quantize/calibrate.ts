@@ -1,18 +1,29 @@
 // Calibration: runs the float graph over the calibration samples and collects, per activation
 // tensor, min/max (pass 1) and a 2048-bin histogram over that range (pass 2), plus the mean of
-// every tensor (bias correction). Ranges per method: minmax, percentile (clip the tails) and mse
-// (the clipping that minimizes the expected quantization error over the histogram).
+// every tensor (bias correction). Ranges per method: minmax, percentile (clip the tails), mse
+// (the clipping that minimizes the expected quantization error over the histogram) and entropy
+// (the clipping whose 255-level quantized histogram is closest to the clipped one in KL divergence,
+// TensorRT's calibrator made asymmetric).
 
 import { FGraph, numel } from "../import/onnx/float-graph.js";
 import { runFloat } from "./float-exec.js";
 
-export type CalibMethod = "minmax" | "percentile" | "mse";
-export const CALIB_METHODS: CalibMethod[] = ["minmax", "percentile", "mse"];
+export type CalibMethod = "minmax" | "percentile" | "mse" | "entropy";
+export const CALIB_METHODS: CalibMethod[] = ["minmax", "percentile", "mse", "entropy"];
 const BINS = 2048;
 
 export interface TensorStats { min: number; max: number; hist: Float64Array; count: number; mean: Float64Array }
 
 export type Sample = Record<string, Float32Array>;
+
+/** The statistics of one tensor's values (what collectStats gathers per tensor over a calibration set). */
+export function statsOf(values: ArrayLike<number>): TensorStats {
+  const st: TensorStats = { min: Infinity, max: -Infinity, hist: new Float64Array(BINS), count: values.length, mean: new Float64Array(0) };
+  for (let i = 0; i < values.length; i++) { st.min = Math.min(st.min, values[i]); st.max = Math.max(st.max, values[i]); }
+  const w = (st.max - st.min) / BINS || 1;
+  for (let i = 0; i < values.length; i++) st.hist[Math.min(BINS - 1, Math.floor((values[i] - st.min) / w))]++;
+  return st;
+}
 
 export function collectStats(g: FGraph, samples: Sample[]): Map<string, TensorStats> {
   const stats = new Map<string, TensorStats>();
@@ -46,7 +57,7 @@ export function rangeFor(st: TensorStats, method: CalibMethod, percentile = 99.9
     const tail = ((100 - percentile) / 100) * st.count;
     return [Math.min(0, edge(st, tail, false)), Math.max(0, edge(st, tail, true))];
   }
-  return mseRange(st);
+  return method === "entropy" ? entropyRange(st) : mseRange(st);
 }
 
 /** The value below (or above, `fromTop`) which `tail` samples lie. */
@@ -78,19 +89,74 @@ export function quantMse(st: TensorStats, lo: number, hi: number): number {
   return err / st.count;
 }
 
-function mseRange(st: TensorStats): [number, number] {
+/** Shrink factors: MSE tries 1 - k/80 down to 0.25; entropy 80 geometric steps down to 1/16 (as TensorRT, 128 of 2048 bins). */
+const MSE_SHRINK = Array.from({ length: 60 }, (_, k) => 1 - (k + 1) / 80);
+const KL_SHRINK = Array.from({ length: 80 }, (_, k) => Math.pow(1 / 16, (k + 1) / 80));
+
+/** The candidate range (both ends shrunk towards 0 by each factor) of least cost; the widest on ties. */
+function shrinkSearch(st: TensorStats, factors: number[], cost: (lo: number, hi: number) => number): [number, number] {
   let best: [number, number] = [Math.min(0, st.min), Math.max(0, st.max)];
-  let bestErr = quantMse(st, best[0], best[1]);
-  for (let k = 1; k <= 60; k++) {
-    const f = 1 - k / 80; // shrink both ends towards 0 by up to 75%
+  let bestCost = cost(best[0], best[1]);
+  for (const f of factors) {
     const lo = Math.min(0, st.min) * f, hi = Math.max(0, st.max) * f;
-    const e = quantMse(st, lo, hi);
-    if (e < bestErr) {
-      bestErr = e;
+    const c = cost(lo, hi);
+    if (c < bestCost) {
+      bestCost = c;
       best = [lo, hi];
     }
   }
   return best;
+}
+
+function mseRange(st: TensorStats): [number, number] {
+  return shrinkSearch(st, MSE_SHRINK, (lo, hi) => quantMse(st, lo, hi));
+}
+
+function entropyRange(st: TensorStats): [number, number] {
+  return shrinkSearch(st, KL_SHRINK, (lo, hi) => quantKl(st, lo, hi));
+}
+
+/**
+ * KL(P || Q) for the range [lo, hi]: P is the histogram's bins inside the range with the mass
+ * outside folded into the two edge bins (what clipping does), Q the inside bins alone merged
+ * into 255 levels and spread back evenly over each level's non-empty bins (what int8 keeps). A
+ * range that clips much pays in the edge bins, one that is too wide in coarse levels.
+ */
+export function quantKl(st: TensorStats, lo: number, hi: number): number {
+  const w = (st.max - st.min) / BINS;
+  if (!(w > 0)) return 0;
+  const b0 = Math.max(0, Math.min(BINS - 1, Math.floor((Math.min(lo, 0) - st.min) / w)));
+  const b1 = Math.max(b0 + 1, Math.min(BINS, Math.ceil((Math.max(hi, 0) - st.min) / w)));
+  const n = b1 - b0;
+  const inside = st.hist.subarray(b0, b1);
+  const p = Float64Array.from(inside);
+  for (let b = 0; b < b0; b++) p[0] += st.hist[b];
+  for (let b = b1; b < BINS; b++) p[n - 1] += st.hist[b];
+  const q = new Float64Array(n);
+  // The bin holding 0 is exact in int8 (the zero point), so it is a level of its own: otherwise
+  // the spike of exact zeros after a ReLU, smeared over its level, would favour the narrowest range.
+  const zb = Math.floor((0 - st.min) / w) - b0;
+  if (zb >= 0 && zb < n) q[zb] = inside[zb];
+  const levels = Math.min(255, n);
+  for (let j = 0; j < levels; j++) {
+    const s = Math.floor((j * n) / levels), e = Math.floor(((j + 1) * n) / levels);
+    let mass = 0, used = 0;
+    for (let b = s; b < e; b++) if (b !== zb && inside[b] > 0) { mass += inside[b]; used++; }
+    for (let b = s; b < e; b++) if (b !== zb && inside[b] > 0) q[b] = mass / used;
+  }
+  let sp = 0, sq = 0;
+  for (let b = 0; b < n; b++) { sp += p[b]; sq += q[b]; }
+  if (sp === 0 || sq === 0) return 0;
+  let kl = 0;
+  for (let b = 0; b < n; b++) {
+    if (p[b] === 0) continue;
+    const pb = p[b] / sp;
+    // An edge bin holding only clipped mass has no inside count to stand for it: a small floor
+    // keeps the divergence finite and the penalty large.
+    const qb = Math.max(q[b] / sq, 1e-10);
+    kl += pb * Math.log(pb / qb);
+  }
+  return kl;
 }
 
 /** Per-input statistics for drift checks on devices (shape documented in docs/model-format.md). */

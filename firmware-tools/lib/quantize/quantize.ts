@@ -1,5 +1,5 @@
 // Post-training static quantization of a float graph: validate the calibration set, preprocess,
-// calibrate (minmax / percentile / mse, or auto: per layer, the method with the best measured
+// calibrate (minmax / percentile / mse / entropy, or auto: per layer, the method with the best measured
 // SQNR), correct biases, lower to int8 and measure each layer's SQNR in the runtime.
 
 import { EdgerunError } from "../../../host/format/errors.js";

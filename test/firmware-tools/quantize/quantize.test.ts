@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { importOnnx } from "../../../firmware-tools/lib/import/onnx/import.js";
 import { quantizeOnnx } from "../../../firmware-tools/lib/quantize/quantize.js";
 import { loadCalibration } from "../../../firmware-tools/lib/quantize/data.js";
+import { rangeFor, statsOf } from "../../../firmware-tools/lib/quantize/calibrate.js";
 import { EdgerunError } from "../../../host/format/errors.js";
 
 const mlp = () => importOnnx(readFileSync(join(__dirname, "../../fixtures/onnx/mlp.onnx")), "mlp");
@@ -16,6 +17,32 @@ const code = (f: () => unknown): string => {
   try { f(); } catch (e) { return (e as EdgerunError).code; }
   return "none";
 };
+
+/** Deterministic standard normal draws (Box-Muller over a fixed LCG). */
+function normals(n: number, seed = 1): Float64Array {
+  let x = seed;
+  const u = () => ((x = (x * 1103515245 + 12345) % 2147483648) + 1) / 2147483649;
+  return Float64Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()));
+}
+
+describe("calibration ranges", () => {
+  it("entropy (KL) clips rare outliers that min-max keeps, keeps a uniform range, and does not collapse on ReLU zeros", () => {
+    const g = normals(100000);
+    const outliers = statsOf([...g, 40, -40]);
+    const [lo, hi] = rangeFor(outliers, "entropy");
+    expect(hi).toBeLessThan(0.4 * 40);
+    expect(lo).toBeGreaterThan(-0.4 * 40);
+    expect(hi).toBeGreaterThan(3); // still covers the body of the distribution
+    expect(rangeFor(outliers, "minmax")).toEqual([-40, 40]);
+    const uniform = statsOf(Float64Array.from({ length: 50000 }, (_, i) => (i % 1000) / 999));
+    expect(rangeFor(uniform, "entropy")[1]).toBeGreaterThan(0.9);
+    // After a ReLU: half exact zeros, half |normal|; the zero spike must not pull the range in.
+    const relu = statsOf(Float64Array.from(g, (v, i) => (i % 2 ? Math.abs(v) : 0)));
+    const [rlo, rhi] = rangeFor(relu, "entropy");
+    expect(rlo).toBe(0);
+    expect(rhi).toBeGreaterThan(2.5);
+  });
+});
 
 describe("quantizeOnnx", () => {
   it("rejects empty, mismatched and NaN calibration sets and NaN weights with coded errors", () => {
@@ -30,7 +57,7 @@ describe("quantizeOnnx", () => {
 
   it("every method yields per-layer SQNR and the metadata devices use", () => {
     const calib = Array.from({ length: 16 }, (_, k) => sample(k));
-    for (const method of ["minmax", "percentile", "mse", "auto"] as const) {
+    for (const method of ["minmax", "percentile", "mse", "entropy", "auto"] as const) {
       const r = quantizeOnnx(mlp(), calib, { method, preprocessing: { scale: 1, mean: [0.1], std: [2] } });
       expect(r.layers.length).toBeGreaterThanOrEqual(4);
       for (const l of r.layers) expect(l.sqnrDb, `${method} ${l.name}`).toBeGreaterThan(15);
