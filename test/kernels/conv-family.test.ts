@@ -87,6 +87,10 @@ const convNamed: Spec[] = [
   { ...base, name: "i64 lanes 1 row per pass, fused ADD aliasing", inH: 6, inW: 6, inC: 32, outC: 14, kH: 3, kW: 3, fused: "alias" },
   { ...base, name: "i64 lanes 2 rows per pass, stride 2", inH: 9, inW: 11, inC: 6, outC: 10, kH: 3, kW: 3, stride: [2, 2], act: "relu" },
   { ...base, name: "i64 lanes at their bound", inH: 5, inW: 16, inC: 64, outC: 5, kH: 3, kW: 3, fill: -128, bias: false, shiftRange: [-19, -17] },
+  // The unpadded 1x1 twin (qs8_conv2d_1x1_3x4_i64__mvp, packing as it goes): K over several
+  // 56-product chunks at the lanes' bound, stride 2 with pixel tails, fused ADD aliasing.
+  { ...base, name: "i64 1x1 lanes at their bound", inH: 5, inW: 16, inC: 130, outC: 7, kH: 1, kW: 1, fill: -128, bias: false, shiftRange: [-20, -18] },
+  { ...base, name: "i64 1x1 stride 2 fused ADD aliasing", inH: 7, inW: 9, inC: 60, outC: 6, kH: 1, kW: 1, stride: [2, 2], fused: "alias", act: "relu" },
   { ...base, name: "resnet 3x3 8x8x64 (1 row per pass)", inH: 8, inW: 8, inC: 64, outC: 64, kH: 3, kW: 3, act: "relu" },
   { ...base, name: "resnet 3x3 32x32x16 fused ADD aliasing", inH: 32, inW: 32, inC: 16, outC: 16, kH: 3, kW: 3, fused: "alias", act: "relu" },
   { ...base, name: "kws conv1 10x4 s2", inH: 49, inW: 10, inC: 1, outC: 64, kH: 10, kW: 4, stride: [2, 2] },

@@ -1,9 +1,9 @@
 import { ConvArgs } from "../args";
 import { qs8_conv2d__ref } from "./ref";
 import { qs8_conv2d_4x4__mvp } from "./mvp";
-import { qs8_conv2d_3x4_i64__mvp } from "./mvp-i64";
+import { qs8_conv2d_1x1_3x4_i64__mvp, qs8_conv2d_3x4_i64__mvp } from "./mvp-i64";
 import { conv2dPackSimd, isPointwise, qs8_conv2d_4x8__simd, rowBufferBytes } from "./simd";
-import { CONV2D_I64_MVP, CONV2D_REF, CONV2D_SIMD, CONV2D_WINO_SIMD, conv2dSelect } from "./variants";
+import { CONV2D_1X1_I64_MVP, CONV2D_I64_MVP, CONV2D_REF, CONV2D_SIMD, CONV2D_WINO_SIMD, conv2dSelect } from "./variants";
 import { conv2dPackWinograd, qs8_conv2d_wino2x2_4x8__simd } from "./winograd-simd";
 import { isWinograd3x3 } from "./winograd";
 
@@ -48,6 +48,10 @@ export function conv2dRun(a: ConvArgs, tier: i32): void {
   }
   if (v == CONV2D_I64_MVP) {
     qs8_conv2d_3x4_i64__mvp(a);
+    return;
+  }
+  if (v == CONV2D_1X1_I64_MVP) {
+    qs8_conv2d_1x1_3x4_i64__mvp(a);
     return;
   }
   qs8_conv2d_4x4__mvp(a);
