@@ -1,10 +1,22 @@
 // edgerun collect: telemetry from the broker into SQLite until interrupted (or --duration).
-import type { Command } from "commander";
-import { Collector, CollectorStats } from "../lib/collect/collector.js";
+import { Command, InvalidArgumentError } from "commander";
+import { Collector, CollectorStats, DEFAULT_SESSION_EXPIRY_S, MAX_SESSION_EXPIRY_S } from "../lib/collect/collector.js";
 import { addBrokerOptions, BrokerFlags, brokerOptionsFrom, parseDurationMs } from "./fleet-options.js";
 import { parsePositiveInt } from "./options.js";
 
-interface Flags extends BrokerFlags { db: string; shareGroup: string; shared: boolean; duration?: number; batch: number; flushMs: number; statsEvery: number }
+interface Flags extends BrokerFlags {
+  db: string; shareGroup: string; shared: boolean; clientId?: string; cleanSession: boolean; sessionExpiry: number;
+  duration?: number; batch: number; flushMs: number; statsEvery: number;
+}
+
+/** Seconds: 3600, 90s, 30m, 12h, 7d, or "never" (the MQTT 5 maximum). */
+export function parseSessionExpiryS(v: string): number {
+  if (v.trim() === "never") return MAX_SESSION_EXPIRY_S;
+  const m = /^(\d+)\s*(s|m|h|d)?$/.exec(v.trim());
+  const s = m ? Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[(m[2] ?? "s") as "s" | "m" | "h" | "d"] : NaN;
+  if (!(s <= MAX_SESSION_EXPIRY_S)) throw new InvalidArgumentError(`expected seconds (3600), 30m, 12h, 7d or never (at most ${MAX_SESSION_EXPIRY_S} s), got "${v}"`);
+  return s;
+}
 
 export function formatStats(s: CollectorStats): string {
   const dropped = Object.entries(s.dropped).map(([k, v]) => `${k} ${v}`).join(", ") || "none";
@@ -17,6 +29,9 @@ export function registerCollect(program: Command): void {
     .requiredOption("--db <file>", "SQLite database (created when missing)")
     .option("--share-group <name>", "MQTT 5 shared-subscription group: collectors in one group split the fleet", "edgerun-collectors")
     .option("--no-shared", "plain subscription even when the broker supports shared ones")
+    .option("--client-id <id>", "MQTT client id, the name of the broker-side session (default: derived from this host and the --db path)")
+    .option("--session-expiry <time>", "MQTT 5: how long the broker keeps the session and queues telemetry after a disconnect (seconds, 30m, 12h, 7d, never)", parseSessionExpiryS, DEFAULT_SESSION_EXPIRY_S)
+    .option("--clean-session", "no persistent session: telemetry published while the collector is not connected is lost", false)
     .option("--duration <time>", "stop after this long (30s, 5m); default: until interrupted", parseDurationMs)
     .option("--batch <n>", "windows per transaction", parsePositiveInt, 2000)
     .option("--flush-ms <ms>", "longest wait before a partial batch is written", parsePositiveInt, 50)
@@ -25,14 +40,17 @@ export function registerCollect(program: Command): void {
       const warn = rateLimited();
       const c = await Collector.start({
         broker: brokerOptionsFrom(o), db: o.db, shareGroup: o.shareGroup, shared: o.shared, batchSize: o.batch, flushMs: o.flushMs,
+        clientId: o.clientId, cleanSession: o.cleanSession, sessionExpiryS: o.sessionExpiry,
         onEvent: (e) => {
           if (e.type === "store-error") warn(`warning: ${e.message} (attempt ${e.attempt})`);
           else if (e.type === "dropped") warn(`warning: dropped ${e.count} (${e.reason}): ${e.detail}`);
+          else if (e.type === "session-not-resumed") warn(`warning: the broker no longer held session ${e.clientId} after a reconnect (broker restarted without persistence, or the session expired): telemetry published meanwhile is lost`);
           else console.log(`new device ${e.deviceId}`);
         },
       });
       console.log(`collecting from ${o.broker} (MQTT ${c.subscription.mqttVersion === 5 ? "5" : "3.1.1"}, ${c.subscription.topic}) into ${o.db}`);
       console.log(c.subscription.note);
+      console.log(c.subscription.session.note);
       const ticker = setInterval(() => console.log(formatStats(c.stats)), o.statsEvery);
       await new Promise<void>((resolve) => {
         process.once("SIGINT", resolve);

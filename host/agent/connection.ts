@@ -28,7 +28,12 @@ export interface BrokerOptions {
 export interface ConnectExtras {
   clientId: string;
   will?: { topic: string; payload: Buffer | string; retain: boolean; qos: 0 | 1 };
+  /** Clean session (3.1.1) / clean start (5). Default true. */
   clean?: boolean;
+  /** MQTT 5 session expiry interval, seconds (ignored on 3.1.1, where the broker decides). */
+  sessionExpiryS?: number;
+  /** Sees each client before it connects: a persistent session's queued messages may arrive in the same tick as CONNACK. */
+  onClient?: (c: MqttClient) => void;
 }
 
 export function checkBrokerUrl(url: string): URL {
@@ -70,6 +75,7 @@ export function clientOptions(b: BrokerOptions, x: ConnectExtras, version: 4 | 5
     resubscribe: false,
     will: x.will,
     rejectUnauthorized: true,
+    ...(version === 5 && x.sessionExpiryS !== undefined ? { properties: { sessionExpiryInterval: x.sessionExpiryS } } : {}),
   };
 }
 
@@ -93,6 +99,7 @@ function connectOnce(b: BrokerOptions, x: ConnectExtras, version: 4 | 5): Promis
   const timeoutMs = (b.connectTimeoutMs ?? 10_000) + 500;
   return new Promise((resolve, reject) => {
     const client = mqtt.connect(b.url, clientOptions(b, x, version));
+    x.onClient?.(client);
     let lastError: Error | undefined;
     const fail = (err: EdgerunError) => {
       clearTimeout(timer);

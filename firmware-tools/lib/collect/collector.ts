@@ -5,6 +5,11 @@
 // plainly and say so (`subscription.shared` false, with the reason). Status is always subscribed
 // plainly: it is small, retained (shared subscriptions get no retained messages) and idempotent.
 //
+// The collector keeps a persistent session (clean session false on 3.1.1; clean start false and
+// a session expiry on 5) under a stable client id, so the broker queues the QoS 1 windows devices
+// publish while it is down or restarting and delivers them when it is back; the store's unique
+// key absorbs the redeliveries. `cleanSession` restores fire-and-forget.
+//
 // Messages are acknowledged on arrival and written within `flushMs` (mqtt.js handles one
 // inbound packet at a time, so holding each PUBACK until its batch commits would serialize the
 // stream). A collector crash can lose at most the unwritten batch.
@@ -12,7 +17,11 @@
 // `maxAttempts` times; then its windows are counted as dropped with the error's code. The
 // backlog is bounded by `maxPending` (the oldest are dropped, counted).
 
-import type { MqttClient } from "mqtt";
+import { createHash } from "node:crypto";
+import { realpathSync } from "node:fs";
+import { hostname } from "node:os";
+import { resolve } from "node:path";
+import type { IConnackPacket, MqttClient } from "mqtt";
 import { BrokerOptions, connectBroker, endAsync, subscribeAsync } from "../../../host/agent/connection.js";
 import { EdgerunError } from "../../../host/format/errors.js";
 import { parseTopic, topics } from "../../../host/format/topics.js";
@@ -28,7 +37,15 @@ export interface CollectorOptions {
   shareGroup?: string;
   /** Use a shared subscription when the broker speaks MQTT 5. Default true. */
   shared?: boolean;
+  /**
+   * MQTT client id, the name of the broker-side session. Default with a persistent session:
+   * defaultCollectorClientId(db) (host name and database path); with a clean session: random.
+   */
   clientId?: string;
+  /** Clean session: the broker forgets the collector at disconnect and what is published meanwhile is lost. Default false. */
+  cleanSession?: boolean;
+  /** MQTT 5 session expiry, seconds: how long the broker keeps the session (and queues) after a disconnect. Default 86,400 (1 day). */
+  sessionExpiryS?: number;
   /** Windows per transaction. Default 2000. */
   batchSize?: number;
   /** Longest wait before a partial batch is written, ms. Default 50. */
@@ -46,7 +63,8 @@ export interface CollectorOptions {
 export type CollectorEvent =
   | { type: "store-error"; code: string; message: string; attempt: number }
   | { type: "dropped"; reason: string; count: number; detail: string }
-  | { type: "new-device"; deviceId: string };
+  | { type: "new-device"; deviceId: string }
+  | { type: "session-not-resumed"; clientId: string };
 
 export interface CollectorStats {
   received: number;
@@ -60,7 +78,35 @@ export interface CollectorStats {
   pending: number;
 }
 
-export interface Subscription { shared: boolean; topic: string; mqttVersion: 4 | 5; note: string }
+export interface Subscription { shared: boolean; topic: string; mqttVersion: 4 | 5; note: string; session: SessionInfo }
+
+export interface SessionInfo {
+  clientId: string;
+  persistent: boolean;
+  /** The broker still held this client id's session at the first connect (queued windows follow). */
+  resumed: boolean;
+  /** MQTT 5 only; null on 3.1.1, where the broker alone decides how long it keeps a session. */
+  expiryS: number | null;
+  note: string;
+}
+
+export const DEFAULT_SESSION_EXPIRY_S = 86_400;
+/** The MQTT 5 maximum, "never expires". */
+export const MAX_SESSION_EXPIRY_S = 0xffff_ffff;
+
+/**
+ * A client id that stays the same across restarts of the collector writing one database on one
+ * host (the host name keeps two machines with the same path from taking each other's session).
+ */
+export function defaultCollectorClientId(dbPath: string): string {
+  let path = resolve(dbPath);
+  try {
+    path = realpathSync(path);
+  } catch {
+    // not created yet: the resolved path is as stable
+  }
+  return `edgerun-collector-${createHash("sha256").update(`${hostname()}\0${path}`).digest("hex").slice(0, 16)}`;
+}
 
 export class Collector {
   readonly stats: CollectorStats = { received: 0, stored: 0, duplicates: 0, skewed: 0, statuses: 0, dropped: {}, storeErrors: {}, newDevices: 0, pending: 0 };
@@ -88,6 +134,7 @@ export class Collector {
     try {
       await c.connect();
     } catch (e) {
+      if (c.client) await endAsync(c.client, true, 1000); // connected, but the subscription failed
       if (c.ownsStore) c.store.close();
       throw e;
     }
@@ -95,8 +142,19 @@ export class Collector {
   }
 
   private async connect(): Promise<void> {
-    const clientId = this.o.clientId ?? `edgerun-collector-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
-    this.client = await connectBroker(this.o.broker, { clientId });
+    const clean = this.o.cleanSession ?? false;
+    const clientId = this.o.clientId ?? (clean ? `edgerun-collector-${process.pid}-${Math.random().toString(16).slice(2, 8)}` : defaultCollectorClientId(this.store.path));
+    const expiryS = this.o.sessionExpiryS ?? DEFAULT_SESSION_EXPIRY_S;
+    if (!Number.isInteger(expiryS) || expiryS < 0 || expiryS > MAX_SESSION_EXPIRY_S) {
+      throw new EdgerunError("COLLECT_BAD_SESSION_EXPIRY", `session expiry must be whole seconds 0..${MAX_SESSION_EXPIRY_S}, got ${expiryS}`, { actual: expiryS });
+    }
+    // The listeners go on before CONNACK: a resumed session's queue follows it at once.
+    let resumed = false;
+    const onClient = (c: MqttClient) => {
+      c.on("message", (t, p) => this.onMessage(t, p));
+      c.once("connect", (ack: IConnackPacket) => { resumed = !clean && ack.sessionPresent; });
+    };
+    this.client = await connectBroker(this.o.broker, { clientId, clean, sessionExpiryS: clean ? undefined : expiryS, onClient });
     const version = (this.client.options.protocolVersion === 5 ? 5 : 4) as 4 | 5;
     const group = this.o.shareGroup ?? "edgerun-collectors";
     const shared = (this.o.shared ?? true) && version === 5;
@@ -104,10 +162,15 @@ export class Collector {
     const note = shared ? `shared subscription (group ${group}): collectors in this group split the telemetry`
       : version === 4 ? "the broker speaks MQTT 3.1.1 only (no shared subscriptions): plain subscription, so run one collector per broker"
         : "plain subscription (shared subscriptions turned off)";
-    this.subscription = { shared, topic, mqttVersion: version, note };
-    this.client.on("message", (t, p) => this.onMessage(t, p));
-    // Clean sessions: subscribe again after every reconnect.
-    this.client.on("connect", () => { if (!this.stopped) void subscribeAsync(this.client, [topic, topics.statusAll()], 1).catch(() => undefined); });
+    const session = { clientId, persistent: !clean, resumed, expiryS: !clean && version === 5 ? expiryS : null, note: sessionNote(clientId, clean, resumed, version, expiryS, shared) };
+    this.subscription = { shared, topic, mqttVersion: version, note, session };
+    // Subscribe at every start (the topic or group may have changed since the session began);
+    // after a reconnect only when the broker no longer holds the session.
+    this.client.on("connect", (ack: IConnackPacket) => {
+      if (this.stopped || (!clean && ack.sessionPresent)) return;
+      if (!clean) this.o.onEvent?.({ type: "session-not-resumed", clientId });
+      void subscribeAsync(this.client, [topic, topics.statusAll()], 1).catch(() => undefined);
+    });
     await subscribeAsync(this.client, [topic, topics.statusAll()], 1);
     this.timer = setInterval(() => void this.flush(), this.o.flushMs ?? 50);
   }
@@ -213,4 +276,11 @@ export class Collector {
     if (this.ownsStore) this.store.close();
     return this.stats;
   }
+}
+
+function sessionNote(clientId: string, clean: boolean, resumed: boolean, version: 4 | 5, expiryS: number, shared: boolean): string {
+  if (clean) return `clean session (${clientId}): telemetry published while this collector is not connected is lost`;
+  const kept = version === 5 ? `kept ${expiryS} s after a disconnect` : "kept as long as the broker keeps 3.1.1 sessions";
+  const share = shared ? "; as a share-group member it is still given its part while away (run it once with --clean-session to leave the group for good)" : "";
+  return `persistent session ${clientId} (${resumed ? "resumed" : "new"}, ${kept}): the broker queues telemetry while this collector is away${share}`;
 }

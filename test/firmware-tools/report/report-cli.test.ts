@@ -43,11 +43,18 @@ describe("edgerun collect (CLI)", () => {
     pub.publish(topics.telemetry("pi-cli"), "garbage", { qos: 1 });
     expect(await exited).toBe(0);
     expect(stdout).toMatch(/MQTT 3\.1\.1/);
+    expect(stdout).toMatch(/persistent session edgerun-collector-[0-9a-f]{16} \(new, /);
     expect(stdout).toMatch(/new device pi-cli/);
     expect(stdout).toMatch(/stopped: received 11, stored 10, duplicates 0.*dropped: not-json 1/);
     expect(stderr).toMatch(/dropped 1 \(not-json\)/);
     const r = edgerun("report", "--db", out, "--format", "json");
     expect(JSON.parse(r.stdout).total.windows).toBe(10);
+  });
+
+  it("refuses a session expiry it cannot read", () => {
+    const d = edgerun("collect", "--broker", broker.url, "--db", join(tmp.dir, "e.db"), "--session-expiry", "soon");
+    expect(d.code).toBe(2);
+    expect(d.stderr).toMatch(/expected seconds \(3600\), 30m, 12h, 7d or never/);
   });
 
   it("fails clearly on a bad database path, before connecting", () => {
