@@ -61,10 +61,11 @@ export async function runFleetDemo(log: (l: string) => void, ermPath: string, o:
     op = await connectBroker({ url: brokerUrl }, { clientId: `edgerun-demo-operator-${process.pid}` });
     const client = op;
     const release = async (path: string, version: string, notes: string) => {
-      const rel = openRelease(createRelease(readFileSync(path), { version, privateKey: readSigningKey(keys.privatePath), notes }).bytes);
+      const privateKey = readSigningKey(keys.privatePath);
+      const rel = openRelease(createRelease(readFileSync(path), { version, privateKey, notes }).bytes);
       log(`fleet: release ${rel.manifest.modelId} ${rel.manifest.version}: ${rel.manifest.size} bytes in ${rel.manifest.chunks.length} chunk(s), signed (Ed25519)`);
       const t0 = Date.now();
-      const r = await pushRelease(client, rel, { group: "home", wait: true, waitTimeoutMs: 20_000, canary: { count: 1, maxFailureRate: 0, timeoutMs: 10_000 } });
+      const r = await pushRelease(client, rel, { group: "home", wait: true, waitTimeoutMs: 20_000, canary: { count: 1, maxFailureRate: 0, timeoutMs: 10_000, rollbackKey: privateKey } });
       if (r.halted || r.timedOut) throw new EdgerunError("DEMO_PUSH_FAILED", r.halted ?? "the devices did not finish in time");
       log(`fleet: canary ${r.canary!.devices.join(", ")} passed, then the group; all installed in ${Date.now() - t0} ms`);
       for (const line of formatRows((await fleetStatus(client, "home")).rows)) log(`   ${line}`);

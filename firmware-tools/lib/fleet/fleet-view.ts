@@ -53,8 +53,12 @@ export class FleetView {
     return v;
   }
 
-  onChange(f: () => void): void {
+  /** Calls f after every status message; returns a function that stops it. */
+  onChange(f: () => void): () => void {
     this.listeners.push(f);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== f);
+    };
   }
 
   async close(): Promise<void> {

@@ -1,8 +1,10 @@
 // Push and staged rollout: publish the chunks (retained, content-addressed), then the signed
 // manifest to a canary set of devices, judge them (failure rate, self-test latency), and only
-// then to the whole group (retained, so devices that come online later get it). While it runs
-// it answers devices' chunk repair requests by publishing the chunk again.
+// then to the whole group (retained, so devices that come online later get it). A halted canary
+// stage rolls its canaries back to what they ran before (canary-rollback.ts) when given the key.
+// While it runs it answers devices' chunk repair requests by publishing the chunk again.
 
+import type { KeyObject } from "node:crypto";
 import type { MqttClient } from "mqtt";
 import { publishAsync, subscribeAsync, unsubscribeAsync } from "../../../host/agent/connection.js";
 import { splitChunks } from "../../../host/format/chunks.js";
@@ -11,6 +13,7 @@ import { checkName, parseTopic, topics } from "../../../host/format/topics.js";
 import { DeviceRow, FleetView, isTerminal, rowFor } from "./fleet-view.js";
 import type { OpenedRelease } from "./release.js";
 import { moveCurrentToHistory } from "./history.js";
+import { CanaryBaseline, CanaryRollback, rollBackCanaries, RollbackEvent } from "./canary-rollback.js";
 
 export interface CanaryPolicy {
   /** Canary size: a device count, or a percent of the group's online devices (at least 1). */
@@ -22,6 +25,11 @@ export interface CanaryPolicy {
   maxLatencyMs?: number;
   /** How long canaries get to finish, ms. */
   timeoutMs: number;
+  /**
+   * On halt, roll every canary that installed the release (or was installing it) back to the
+   * release it ran before, signed with this key. Without it, the canaries stay on the new release.
+   */
+  rollbackKey?: KeyObject;
 }
 
 export interface PushOptions {
@@ -29,6 +37,7 @@ export interface PushOptions {
   canary?: CanaryPolicy;
   /** Wait until every online device of the group finished (installed, failed or refused). */
   wait: boolean;
+  /** Bounds --wait, and the canaries' rollback after a halt. */
   waitTimeoutMs: number;
   /** Chunk publishes in flight at once. */
   concurrency?: number;
@@ -37,10 +46,20 @@ export interface PushOptions {
 export type PushEvent =
   | { type: "chunks"; done: number; total: number; bytes: number }
   | { type: "stage"; stage: "canary" | "group"; devices: string[] }
+  | { type: "halted"; reason: string }
+  | RollbackEvent
   | { type: "devices"; rows: DeviceRow[] }
   | { type: "repair"; sha256: string; deviceId: string };
 
-export interface PushResult { rows: DeviceRow[]; canary?: { devices: string[]; failed: number; maxSelfTestUs: number | null }; halted?: string; timedOut: boolean }
+export interface PushResult {
+  rows: DeviceRow[];
+  canary?: { devices: string[]; failed: number; maxSelfTestUs: number | null };
+  /** Why the canary stage halted the rollout (the group topic was not updated). */
+  halted?: string;
+  /** After a halt with a rollbackKey: the canaries rolled back, and those that were not. */
+  rolledBack?: CanaryRollback;
+  timedOut: boolean;
+}
 
 export async function pushRelease(client: MqttClient, rel: OpenedRelease, o: PushOptions, onEvent: (e: PushEvent) => void = () => undefined): Promise<PushResult> {
   const m = rel.manifest;
@@ -55,9 +74,15 @@ export async function pushRelease(client: MqttClient, rel: OpenedRelease, o: Pus
     view.onChange(() => onEvent({ type: "devices", rows: rows() }));
     let canary: PushResult["canary"];
     if (o.canary) {
-      canary = await runCanary(client, view, rel, o.group, o.canary, onEvent);
+      const run = await runCanary(client, view, rel, o.group, o.canary, onEvent);
+      canary = run.result;
       const halted = judge(canary, o.canary);
-      if (halted) return { rows: rows(), canary, halted, timedOut: false };
+      if (halted) {
+        onEvent({ type: "halted", reason: halted });
+        if (!o.canary.rollbackKey) return { rows: rows(), canary, halted, timedOut: false };
+        const rolledBack = await rollBackCanaries(client, view, m, canary.devices, run.baseline, { group: o.group, privateKey: o.canary.rollbackKey, timeoutMs: o.waitTimeoutMs }, onEvent);
+        return { rows: markRolledBack(rows(), rolledBack), canary, halted, rolledBack, timedOut: false };
+      }
     }
     await moveCurrentToHistory(client, o.group, m.sha256);
     onEvent({ type: "stage", stage: "group", devices: view.group(o.group).map((d) => d.deviceId) });
@@ -126,11 +151,17 @@ async function serveRepairs(client: MqttClient, byHash: Map<string, Uint8Array>,
   };
 }
 
-async function runCanary(client: MqttClient, view: FleetView, rel: OpenedRelease, group: string, p: CanaryPolicy, onEvent: (e: PushEvent) => void): Promise<NonNullable<PushResult["canary"]>> {
+type CanaryRun = { result: NonNullable<PushResult["canary"]>; baseline: CanaryBaseline };
+
+async function runCanary(client: MqttClient, view: FleetView, rel: OpenedRelease, group: string, p: CanaryPolicy, onEvent: (e: PushEvent) => void): Promise<CanaryRun> {
   const online = view.group(group).filter((d) => d.state === "online").map((d) => d.deviceId);
   if (online.length === 0) throw new EdgerunError("PUSH_NO_DEVICES", `no online device in group ${group} to use as canary`, { group });
   const n = Math.min(online.length, Math.max(1, p.count ?? Math.ceil(((p.percent ?? 10) / 100) * online.length)));
   const devices = online.slice(0, n);
+  const baseline: CanaryBaseline = new Map(devices.map((id) => {
+    const a = view.devices.get(id)?.active;
+    return [id, a ? { version: a.version, sha256: a.sha256 } : null];
+  }));
   onEvent({ type: "stage", stage: "canary", devices });
   for (const id of devices) await publishAsync(client, topics.deviceRelease(id), rel.envelope, { qos: 1, retain: true });
   const rows = () => devices.map((id) => rowFor(view.devices.get(id) ?? { deviceId: id, state: "offline" }, rel.manifest));
@@ -138,7 +169,13 @@ async function runCanary(client: MqttClient, view: FleetView, rel: OpenedRelease
   const final = rows();
   const installed = final.filter((r) => r.progress === "installed");
   const lat = installed.map((r) => r.selfTestUs).filter((x): x is number => x !== null);
-  return { devices, failed: final.length - installed.length, maxSelfTestUs: lat.length ? Math.max(...lat) : null };
+  return { result: { devices, failed: final.length - installed.length, maxSelfTestUs: lat.length ? Math.max(...lat) : null }, baseline };
+}
+
+/** Rows relative to the halted release say which canaries went back, and to what. */
+function markRolledBack(rows: DeviceRow[], r: CanaryRollback): DeviceRow[] {
+  const to = new Map(r.devices.map((d) => [d.deviceId, d.to]));
+  return rows.map((row) => (to.has(row.deviceId) ? { ...row, progress: "rolled-back", reason: `back on ${to.get(row.deviceId)}` } : row));
 }
 
 function judge(c: NonNullable<PushResult["canary"]>, p: CanaryPolicy): string | undefined {

@@ -1,6 +1,7 @@
 // The fleet commands end to end, in-process (a program with just these commands, the same
 // exitOverride convention as cli.ts): keys generate, release, push --wait with a canary,
-// status, rollback, and usage errors. Against the embedded broker and one agent.
+// status, rollback, a halted canary rolled back (and kept with --no-rollback), and usage
+// errors. Against the embedded broker and one agent.
 
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -79,7 +80,7 @@ describe("fleet commands", () => {
     agent = await startAgent({ deviceId: "cmd-dev", brokerUrl: broker.url, publicKeyPath: p("ops.pub"), dataDir: p("cmd-dev") });
     await waitUntil(() => agent.status().mqttVersion !== null, 5000, "agent connected");
     await new Promise((r) => setTimeout(r, 300)); // its first status reaches the broker
-    const push1 = await run("push", p("r1.erel"), "--broker", broker.url, "--group", "lab", "--canary", "1", "--wait", "--timeout", "20s");
+    const push1 = await run("push", p("r1.erel"), "--broker", broker.url, "--group", "lab", "--canary", "1", "--key", p("ops.key"), "--wait", "--timeout", "20s");
     expect(push1.err).toBe("");
     expect(push1.code).toBe(0);
     expect(push1.out).toContain("canary stage: cmd-dev");
@@ -95,9 +96,30 @@ describe("fleet commands", () => {
     expect(agent.status().lastResult?.reason).toContain("rolled back to");
   });
 
+  it("rolls a halted canary back to what it ran before, or leaves it with --no-rollback", async () => {
+    const halt = ["--broker", broker.url, "--group", "lab", "--canary", "1", "--max-latency-ms", "0.000001", "--timeout", "20s"];
+    const rb = await run("push", p("r2.erel"), ...halt, "--key", p("ops.key"));
+    expect(rb.code).toBe(1);
+    expect(rb.out).toMatch(/canary stage halted: canary self-test latency [\d.]+ ms is above/);
+    expect(rb.out).toContain("rollback stage: cmd-dev");
+    expect(rb.out).toContain("rolled back cmd-dev from 1.1.0 to 1.0.0");
+    expect(rb.out).toMatch(/cmd-dev\s+online\s+1\.0\.0\s+rolled-back/);
+    expect(rb.err).toContain("rolled back cmd-dev to 1.0.0");
+    expect(agent.status().active?.version).toBe("1.0.0");
+    expect(agent.status().previous?.version).toBe("1.1.0");
+    const keep = await run("push", p("r2.erel"), ...halt, "--no-rollback");
+    expect(keep.code).toBe(1);
+    expect(keep.out).not.toContain("rollback stage");
+    expect(keep.err).toContain("--no-rollback");
+    expect(agent.status().active?.version).toBe("1.1.0");
+  });
+
   it("gives usage errors (exit 2) for bad options and a typed error for an unreachable broker", async () => {
     expect((await run("push", p("r1.erel"), "--broker", broker.url, "--group", "lab", "--canary", "abc")).code).toBe(2);
     expect((await run("push", p("r1.erel"), "--group", "lab")).code).toBe(2);
+    const noKey = await run("push", p("r1.erel"), "--broker", broker.url, "--group", "lab", "--canary", "1");
+    expect(noKey.code).toBe(2);
+    expect(noKey.err).toContain("--canary needs --key");
     const bad = await run("status", "--broker", "http://127.0.0.1:1");
     expect(bad.code).toBe(1);
     expect(bad.err).toContain("BROKER_BAD_URL");
