@@ -116,10 +116,16 @@ function foldedStart(a: ConvArgs, oc: i32, K: i32): i32 {
   return a.input + <usize>((iy * a.inW + ix0) * a.inC);
 }
 
+/** Input k of three pixels as the packed value x0 + x1 * 2^21 + x2 * 2^42. */
+// @ts-ignore: decorator
+@inline function pack3(r0: usize, r1: usize, r2: usize, k: usize): i64 {
+  return i64.load8_s(r0 + k) + (i64.load8_s(r1 + k) << LANE_BITS) + (i64.load8_s(r2 + k) << (2 * LANE_BITS));
+}
+
 // @ts-ignore: decorator
 @inline function packRun(d: usize, r0: usize, r1: usize, r2: usize, len: usize): usize {
   for (let i: usize = 0; i < len; i++) {
-    store<i64>(d, i64.load8_s(r0 + i) + (i64.load8_s(r1 + i) << LANE_BITS) + (i64.load8_s(r2 + i) << (2 * LANE_BITS)));
+    store<i64>(d, pack3(r0, r1, r2, i));
     d += 8;
   }
   return d;
@@ -156,6 +162,22 @@ function packPixels(a: ConvArgs, p: i32, n: i32, kh0: i32, kh1: i32, zeros: usiz
 // @ts-ignore: decorator
 @inline function lowLane(s: i64): i64 {
   return (s << (64 - LANE_BITS)) >> (64 - LANE_BITS);
+}
+
+// The three lanes of a chunk's packed sum (once per chunk of up to LANE_CHUNK products, off the
+// multiply loop: the recomputed lower lanes cost nothing that matters).
+// @ts-ignore: decorator
+@inline function lane0(c: i64): i32 {
+  return <i32>lowLane(c);
+}
+// @ts-ignore: decorator
+@inline function lane1(c: i64): i32 {
+  return <i32>lowLane((c - lowLane(c)) >> LANE_BITS);
+}
+// @ts-ignore: decorator
+@inline function lane2(c: i64): i32 {
+  const h = (c - lowLane(c)) >> LANE_BITS;
+  return <i32>((h - lowLane(h)) >> LANE_BITS);
 }
 
 /**
@@ -199,10 +221,10 @@ function mac3x4(a: ConvArgs, x: usize, kLen: i32, w: usize, K: i32, oc: i32, src
       const v = i64.load(x + (<usize>k << 3)), j = <usize>k;
       c0 += v * i64.load8_s(w0 + j); c1 += v * i64.load8_s(w1 + j); c2 += v * i64.load8_s(w2 + j); c3 += v * i64.load8_s(w3 + j);
     }
-    let t = lowLane(c0); s00 += <i32>t; c0 = (c0 - t) >> LANE_BITS; t = lowLane(c0); s10 += <i32>t; s20 += <i32>((c0 - t) >> LANE_BITS);
-    t = lowLane(c1); s01 += <i32>t; c1 = (c1 - t) >> LANE_BITS; t = lowLane(c1); s11 += <i32>t; s21 += <i32>((c1 - t) >> LANE_BITS);
-    t = lowLane(c2); s02 += <i32>t; c2 = (c2 - t) >> LANE_BITS; t = lowLane(c2); s12 += <i32>t; s22 += <i32>((c2 - t) >> LANE_BITS);
-    t = lowLane(c3); s03 += <i32>t; c3 = (c3 - t) >> LANE_BITS; t = lowLane(c3); s13 += <i32>t; s23 += <i32>((c3 - t) >> LANE_BITS);
+    s00 += lane0(c0); s10 += lane1(c0); s20 += lane2(c0);
+    s01 += lane0(c1); s11 += lane1(c1); s21 += lane2(c1);
+    s02 += lane0(c2); s12 += lane1(c2); s22 += lane2(c2);
+    s03 += lane0(c3); s13 += lane1(c3); s23 += lane2(c3);
   }
   const step = <usize>a.outC;
   if (!last) {
@@ -228,12 +250,7 @@ function mac3x1(a: ConvArgs, x: usize, kLen: i32, w: usize, K: i32, oc: i32, src
     const end = min(k + LANE_CHUNK, kLen);
     let c: i64 = 0;
     for (; k < end; k++) c += i64.load(x + (<usize>k << 3)) * i64.load8_s(w0 + <usize>k);
-    const t = lowLane(c);
-    s0 += <i32>t;
-    c = (c - t) >> LANE_BITS;
-    const u = lowLane(c);
-    s1 += <i32>u;
-    s2 += <i32>((c - u) >> LANE_BITS);
+    s0 += lane0(c); s1 += lane1(c); s2 += lane2(c);
   }
   const step = <usize>a.outC;
   if (!last) {
@@ -284,11 +301,6 @@ export function qs8_conv2d_1x1_3x4_i64__mvp(a: ConvArgs): void {
   return a.input + <usize>(((y * a.strideH) * a.inW + x * a.strideW) * a.inC);
 }
 
-// @ts-ignore: decorator
-@inline function pack3(r0: usize, r1: usize, r2: usize, k: usize): i64 {
-  return i64.load8_s(r0 + k) + (i64.load8_s(r1 + k) << LANE_BITS) + (i64.load8_s(r2 + k) << (2 * LANE_BITS));
-}
-
 /** Pixels p..p+n-1 x channels oc..oc+3 of an unpadded 1x1 conv, from start values t0..t3. */
 function direct3x4(a: ConvArgs, p: i32, n: i32, oc: i32, t0: i32, t1: i32, t2: i32, t3: i32): void {
   const K = a.inC;
@@ -314,10 +326,10 @@ function direct3x4(a: ConvArgs, p: i32, n: i32, oc: i32, t0: i32, t1: i32, t2: i
       const j = <usize>k, v = pack3(r0, r1, r2, j);
       c0 += v * i64.load8_s(w0 + j); c1 += v * i64.load8_s(w1 + j); c2 += v * i64.load8_s(w2 + j); c3 += v * i64.load8_s(w3 + j);
     }
-    let t = lowLane(c0); s00 += <i32>t; c0 = (c0 - t) >> LANE_BITS; t = lowLane(c0); s10 += <i32>t; s20 += <i32>((c0 - t) >> LANE_BITS);
-    t = lowLane(c1); s01 += <i32>t; c1 = (c1 - t) >> LANE_BITS; t = lowLane(c1); s11 += <i32>t; s21 += <i32>((c1 - t) >> LANE_BITS);
-    t = lowLane(c2); s02 += <i32>t; c2 = (c2 - t) >> LANE_BITS; t = lowLane(c2); s12 += <i32>t; s22 += <i32>((c2 - t) >> LANE_BITS);
-    t = lowLane(c3); s03 += <i32>t; c3 = (c3 - t) >> LANE_BITS; t = lowLane(c3); s13 += <i32>t; s23 += <i32>((c3 - t) >> LANE_BITS);
+    s00 += lane0(c0); s10 += lane1(c0); s20 += lane2(c0);
+    s01 += lane0(c1); s11 += lane1(c1); s21 += lane2(c1);
+    s02 += lane0(c2); s12 += lane1(c2); s22 += lane2(c2);
+    s03 += lane0(c3); s13 += lane1(c3); s23 += lane2(c3);
   }
   const step = <usize>a.outC, o = <usize>(p * a.outC + oc);
   finishConv4(a, o, oc, s00, s01, s02, s03, addFast);
@@ -336,12 +348,7 @@ function direct3x1(a: ConvArgs, p: i32, n: i32, oc: i32, t0: i32): void {
     const end = min(k + LANE_CHUNK, K);
     let c: i64 = 0;
     for (; k < end; k++) c += pack3(r0, r1, r2, <usize>k) * i64.load8_s(w0 + <usize>k);
-    const t = lowLane(c);
-    s0 += <i32>t;
-    c = (c - t) >> LANE_BITS;
-    const u = lowLane(c);
-    s1 += <i32>u;
-    s2 += <i32>((c - u) >> LANE_BITS);
+    s0 += lane0(c); s1 += lane1(c); s2 += lane2(c);
   }
   const step = <usize>a.outC, o = <usize>(p * a.outC + oc);
   finishOne(a, s0, oc, o);
