@@ -23,7 +23,7 @@ const ROUNDS = Number(process.env.EDGERUN_BENCH_ROUNDS ?? 15);
 const PER_ROUND = Number(process.env.EDGERUN_BENCH_RUNS ?? 40);
 
 /** Rounds interleaved across runners (lib/model/bench.ts), this benchmark's rounds and runs per round. */
-function interleaved(runners: Runner[]): Map<string, number[]> {
+function interleaved(runners: Runner[]): Promise<Map<string, number[]>> {
   return timeInterleaved(runners, ROUNDS, PER_ROUND);
 }
 
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     const exact = [simd, mvp].every((it) => Buffer.compare(it.run(input)[0], golden) === 0);
     simd.inputs[0].set(input);
     mvp.inputs[0].set(input);
-    const s = interleaved([
+    const s = await interleaved([
       { name: "simd", run: () => simd.invoke() },
       { name: "mvp", run: () => mvp.invoke() },
       { name: "tflite", run: () => tfl.run(in8) },
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     const { bytes, macs } = convLayerModel(spec);
     const it = Interpreter.load(bytes, { build: "simd" });
     it.inputs[0].fill(5);
-    const t = median(interleaved([{ name: "conv", run: () => it.invoke() }]).get("conv")!);
+    const t = median((await interleaved([{ name: "conv", run: () => it.invoke() }])).get("conv")!);
     say(`| conv ${spec.k}x${spec.k}, ${spec.h}x${spec.w}x${spec.inC} -> ${spec.outC} | ${macs.toLocaleString("en-US")} | ${t.toFixed(1)} | ${(macs / t / 1000).toFixed(1)} |`);
   }
   say("");

@@ -42,7 +42,7 @@ async function flashThroughput(say: (l: string) => void, work: string): Promise<
   }
 }
 
-function mvpTimes(say: (l: string) => void): void {
+async function mvpTimes(say: (l: string) => void): Promise<void> {
   say("| model | MVP build in V8 (us) | SIMD build (us) | MVP / SIMD |");
   say("|---|---|---|---|");
   for (const name of Object.keys(MODELS) as Name[]) {
@@ -52,8 +52,8 @@ function mvpTimes(say: (l: string) => void): void {
       it.inputs[0].set(sample(name));
       return { name: build, run: () => it.invoke() };
     });
-    const t = timeInterleaved(runners, 10, 30, 50);
-    const [mvp, simd] = ["mvp", "simd"].map((b) => median(t.get(b)!));
+    const t = await timeInterleaved(runners, 10, 30, 50);
+    const [mvp, simd] = (["mvp", "simd"] as const).map((b) => median(t.get(b)!));
     say(`| ${name} | ${mvp.toFixed(1)} | ${simd.toFixed(1)} | ${(mvp / simd).toFixed(1)}x |`);
   }
 }
@@ -76,7 +76,7 @@ async function componentOverhead(say: (l: string) => void, work: string): Promis
     rt.load(bytes);
     const core = Interpreter.load(bytes, { build: "simd" });
     const input = sample(name);
-    const t = timeInterleaved([{ name: "core", run: () => core.run(input)[0].slice() }, { name: "component", run: () => rt.run(input) }], 10, 30, 50);
+    const t = await timeInterleaved([{ name: "core", run: () => core.run(input)[0].slice() }, { name: "component", run: () => rt.run(input) }], 10, 30, 50);
     const c = median(t.get("core")!), k = median(t.get("component")!);
     const d = median(timeCalls(() => rt.describe(), 1000, 100));
     say(`| ${name} | ${c.toFixed(1)} | ${k.toFixed(1)} | ${(k - c).toFixed(1)} | ${d.toFixed(2)} |`);
@@ -96,7 +96,7 @@ export async function benchMcu(say: (line: string) => void): Promise<void> {
     say("");
     say("Medians over 10 interleaved rounds of 30 runs (the two builds alternating) after 50 warm-up runs, sample input. WASM3 on this machine runs the same scalar code about 15x slower than V8 (docs FACTS).");
     say("");
-    mvpTimes(say);
+    await mvpTimes(say);
     say("");
     say("## WebAssembly component (jco-transpiled, in Node) vs the core SIMD module");
     say("");

@@ -26,7 +26,7 @@ import { applyPreprocessing } from "../lib/quantize/preprocess.js";
 import { quantizeOnnx } from "../lib/quantize/quantize.js";
 import { exportQdq } from "../lib/quantize/qdq-export.js";
 import { decodeOutputInts, encodeInput } from "../lib/quantize/sqnr.js";
-import { median } from "../lib/model/bench.js";
+import { Runner as BenchRunner, median, timeInterleaved } from "../lib/model/bench.js";
 import { describeKernels, executedKernels, loadOrt, OrtBackend, OrtModel, qdqFused } from "../lib/bench/ort-session.js";
 
 const ROUNDS = Number(process.env.EDGERUN_BENCH_ROUNDS ?? 15);
@@ -64,25 +64,7 @@ const TITLES: Record<Column, string> = {
   "web-float": "ORT-web float", "web-qdq": "ORT-web uint8 QDQ", "node-float": "ORT-node float", "node-qdq": "ORT-node uint8 QDQ",
 };
 
-interface Runner { name: Column; run: () => unknown }
-
-/** Per-call samples (us) of every runner; async runners are awaited, sync ones called directly. */
-async function interleaved(runners: Runner[]): Promise<Map<Column, number[]>> {
-  const samples = new Map(runners.map((r) => [r.name, [] as number[]]));
-  for (const r of runners) for (let i = 0; i < WARMUP; i++) await r.run(); // V8 tier-up, ORT arena growth
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const r of runners) {
-      const s = samples.get(r.name)!;
-      for (let i = 0; i < PER_ROUND; i++) {
-        const t0 = process.hrtime.bigint();
-        const p = r.run();
-        if (p instanceof Promise) await p;
-        s.push(Number(process.hrtime.bigint() - t0) / 1000);
-      }
-    }
-  }
-  return samples;
-}
+type Runner = BenchRunner<Column>;
 
 interface Prepared {
   runners: Runner[];
@@ -172,7 +154,7 @@ export async function benchOnnx(say: (line: string) => void): Promise<void> {
   const notes: string[] = [], sizes: string[] = [];
   for (const spec of MODELS) {
     const p = await prepare(spec);
-    const s = await interleaved(p.runners);
+    const s = await timeInterleaved(p.runners, ROUNDS, PER_ROUND, WARMUP);
     await p.release();
     const base = median(s.get("er-simd")!);
     const cell = (c: Column) => {

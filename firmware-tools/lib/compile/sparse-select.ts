@@ -71,11 +71,11 @@ export interface EncodingChoice {
 
 /** Median microseconds per invoke of a whole model, after warm-up; samples of at least ~1 ms. */
 export function timeModelUs(model: ErmModel, build: BuildName, samples = 7): number {
-  return timeInterleaved([model], build, samples)[0];
+  return timeModelsInterleaved([model], build, samples)[0];
 }
 
 /** Median microseconds per invoke of each model, samples taken in turn (so drift hits all alike). */
-export function timeInterleaved(models: ErmModel[], build: BuildName, samples = 7): number[] {
+export function timeModelsInterleaved(models: ErmModel[], build: BuildName, samples = 7): number[] {
   return timeInterleavedSamples(models, build, samples).map(median);
 }
 

@@ -25,22 +25,29 @@ export function quantile(xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 }
 
-export type Runner = { name: string; run: () => void };
+/** A timed call; one that returns a promise (an async peer runtime) is timed until it settles. */
+export type Runner<N extends string = string> = { name: N; run: () => unknown };
 
 /**
  * Side-by-side timing: each runner warmed up, then `rounds` rounds in which every runner makes
  * `perRound` timed calls in turn, so machine noise hits all runners alike. Microseconds per call,
- * by runner name.
+ * by runner name. Synchronous runners are called directly (no await between their calls).
  */
-export function timeInterleaved(runners: Runner[], rounds: number, perRound: number, warmup = 30): Map<string, number[]> {
+export async function timeInterleaved<N extends string>(runners: Runner<N>[], rounds: number, perRound: number, warmup = 30): Promise<Map<N, number[]>> {
   const samples = new Map(runners.map((r) => [r.name, [] as number[]]));
-  for (const r of runners) for (let i = 0; i < warmup; i++) r.run(); // tier-up in V8
+  for (const r of runners) {
+    for (let i = 0; i < warmup; i++) { // V8 tier-up, peers' arena growth
+      const p = r.run();
+      if (p instanceof Promise) await p;
+    }
+  }
   for (let round = 0; round < rounds; round++) {
     for (const r of runners) {
       const s = samples.get(r.name)!;
       for (let i = 0; i < perRound; i++) {
         const t0 = process.hrtime.bigint();
-        r.run();
+        const p = r.run();
+        if (p instanceof Promise) await p;
         s.push(Number(process.hrtime.bigint() - t0) / 1000);
       }
     }
